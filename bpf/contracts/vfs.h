@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Contract between the VFS BPF programs and the exporter: the value stored per
+ * cgroup in the `cgio_vfs` per-CPU hash map (key: __u64 cgroup id).
+ *
+ * Plain C with fixed-width types only; the C++ side checks sizes with
+ * static_assert (collectors/contracts_check.cpp).
+ */
+#ifndef CGIO_CONTRACTS_VFS_H
+#define CGIO_CONTRACTS_VFS_H
+
+#include <linux/types.h>
+
+/* One slot per counter. Calls, bytes and errors of one operation are
+ * consecutive so programs can address them as base + CGIO_OFF_*. */
+enum cgio_vfs_counter {
+	CGIO_VFS_READS = 0,
+	CGIO_VFS_READ_BYTES,
+	CGIO_VFS_READ_ERRORS,
+	CGIO_VFS_WRITES,
+	CGIO_VFS_WRITE_BYTES,
+	CGIO_VFS_WRITE_ERRORS,
+	CGIO_VFS_OPENS,
+	CGIO_VFS_OPEN_ERRORS,
+	CGIO_VFS_CREATES,
+	CGIO_VFS_CREATE_ERRORS,
+	CGIO_VFS_UNLINKS,
+	CGIO_VFS_UNLINK_ERRORS,
+	CGIO_VFS_MKDIRS,
+	CGIO_VFS_MKDIR_ERRORS,
+	CGIO_VFS_RMDIRS,
+	CGIO_VFS_RMDIR_ERRORS,
+	CGIO_VFS_COUNTER_MAX,
+};
+
+/* Offsets from CGIO_VFS_READS / CGIO_VFS_WRITES. */
+enum cgio_rw_offset {
+	CGIO_OFF_CALLS = 0,
+	CGIO_OFF_BYTES = 1,
+	CGIO_OFF_ERRORS = 2,
+};
+
+struct cgio_vfs_value {
+	__u64 counter[CGIO_VFS_COUNTER_MAX];
+};
+
+#endif

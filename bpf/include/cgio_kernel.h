@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel types cgio's BPF programs touch, declared by hand.
+ *
+ * Why not a generated vmlinux.h: dumping the build host's BTF would make the
+ * build depend on the kernel of whichever machine compiles it (and on it
+ * having BTF at all), and would check in or generate ~3 MB nobody reviews.
+ * Every struct below carries preserve_access_index, so clang emits CO-RE
+ * relocations and libbpf resolves each field by *name* against the BTF of
+ * the kernel the exporter runs on. The layout written here never matters;
+ * only field names, and the sizes of fields read through
+ * bpf_probe_read_kernel(), which must match the kernel's.
+ * Add a field here only when a program needs it.
+ */
+#ifndef CGIO_KERNEL_H
+#define CGIO_KERNEL_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+typedef __u16 umode_t;
+typedef unsigned int fmode_t;
+typedef _Bool bool;
+enum { false = 0, true = 1 };
+
+/* Tells bpf_tracing.h that struct pt_regs has the kernel's field names
+ * (di, si, ...) rather than the UAPI ones (rdi, rsi, ...), as with a
+ * generated vmlinux.h. */
+#define __VMLINUX_H__
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+/* x86_64 user registers as saved on syscall entry (bpf_tracing.h reads the
+ * syscall arguments from di, si, dx, r10, r8, r9). */
+struct pt_regs {
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
+	unsigned long ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+};
+
+struct super_block {
+	unsigned long s_magic;
+};
+
+struct inode {
+	umode_t i_mode;
+	struct super_block *i_sb;
+};
+
+struct file {
+	fmode_t f_mode;
+	struct inode *f_inode;
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
+struct task_struct {
+	struct files_struct *files;
+};
+
+struct sock_common {
+	unsigned short skc_family;
+};
+
+/* sk_protocol and sk_type are plain u16 fields since 5.6 (before that
+ * sk_protocol was a bitfield); cgio's minimum kernel is 5.8. */
+struct sock {
+	struct sock_common __sk_common;
+	__u16 sk_protocol;
+	__u16 sk_type;
+};
+
+#pragma clang attribute pop
+
+#endif

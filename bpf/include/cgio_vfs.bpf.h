@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The VFS counting rules, shared by every probe type so that the same
+ * workload gives the same numbers whichever hooks see it.
+ */
+#ifndef CGIO_VFS_BPF_H
+#define CGIO_VFS_BPF_H
+
+#include "cgio_common.bpf.h"
+#include "contracts/vfs.h"
+
+#define CGIO_S_IFMT 00170000
+#define CGIO_S_IFREG 0100000
+#define CGIO_O_CREAT 0100
+#define CGIO_AT_REMOVEDIR 0x200
+/* include/linux/fs.h; 0x100000 since it was introduced in 4.19. */
+#define CGIO_FMODE_CREATED 0x100000
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1); /* the exporter's map replaces this one */
+	__type(key, __u64);
+	__type(value, struct cgio_vfs_value);
+} cgio_vfs SEC(".maps");
+
+static __always_inline struct cgio_vfs_value *cgio_vfs_value(void)
+{
+	static const struct cgio_vfs_value zero;
+
+	return cgio_cgroup_value(&cgio_vfs, &zero, CGIO_MAP_VFS);
+}
+
+/*
+ * Kernel pseudo filesystems: their regular files are interfaces, not data,
+ * and are not file I/O unless --vfs.include-pseudo-fs is given. Magic
+ * numbers from include/uapi/linux/magic.h.
+ */
+static __always_inline bool cgio_pseudo_fs(unsigned long magic)
+{
+	switch (magic) {
+	case 0x9fa0:      /* proc */
+	case 0x62656572:  /* sysfs */
+	case 0x27e0eb:    /* cgroup (v1) */
+	case 0x63677270:  /* cgroup2 */
+	case 0x64626720:  /* debugfs */
+	case 0x74726163:  /* tracefs */
+	case 0xcafe4a11:  /* bpf */
+	case 0x1cd1:      /* devpts */
+	case 0x73636673:  /* securityfs */
+	case 0x62656570:  /* configfs */
+	case 0x6165676c:  /* pstore */
+	case 0xde5e81e4:  /* efivarfs */
+	case 0xf97cff8c:  /* selinuxfs */
+	case 0x6e736673:  /* nsfs */
+	case 0x42494e4d:  /* binfmt_misc */
+	case 0x65735543:  /* fusectl */
+		return true;
+	}
+	return false;
+}
+
+/* Regular files only: pipes, sockets, character and block devices and
+ * anonymous inodes (eventfd, epoll, ...) are not file I/O. */
+static __always_inline bool cgio_counted_file(struct file *file)
+{
+	struct inode *inode;
+	umode_t mode;
+
+	if (!file)
+		return false;
+	inode = BPF_CORE_READ(file, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
+	if ((mode & CGIO_S_IFMT) != CGIO_S_IFREG)
+		return false;
+	if (cgio_cfg.include_pseudo_fs)
+		return true;
+	return !cgio_pseudo_fs(BPF_CORE_READ(inode, i_sb, s_magic));
+}
+
+/* One read-family or write-family call on `file` that returned `ret`.
+ * `base` is CGIO_VFS_READS or CGIO_VFS_WRITES. */
+static __always_inline void cgio_count_rw(struct file *file, long ret, int base)
+{
+	struct cgio_vfs_value *v;
+
+	if (!cgio_counted_file(file))
+		return;
+	v = cgio_vfs_value();
+	if (!v)
+		return;
+	cgio_add(&v->counter[base + CGIO_OFF_CALLS], 1);
+	if (ret >= 0)
+		cgio_add(&v->counter[base + CGIO_OFF_BYTES], ret);
+	else
+		cgio_add(&v->counter[base + CGIO_OFF_ERRORS], 1);
+}
+
+/* One call of an operation counted as calls + errors (mkdir, unlink, ...).
+ * `calls` is the counter index; its errors counter follows it. */
+static __always_inline void cgio_count_call(long ret, int calls)
+{
+	struct cgio_vfs_value *v = cgio_vfs_value();
+
+	if (!v)
+		return;
+	cgio_add(&v->counter[calls], 1);
+	if (ret < 0)
+		cgio_add(&v->counter[calls + 1], 1);
+}
+
+/*
+ * One open/openat/openat2/creat call. A successful open created a file iff
+ * the kernel marked the new struct file FMODE_CREATED; a failed open with
+ * O_CREAT is a failed create.
+ */
+static __always_inline void cgio_count_open(long ret, struct file *opened, bool o_creat)
+{
+	struct cgio_vfs_value *v = cgio_vfs_value();
+
+	if (!v)
+		return;
+	cgio_add(&v->counter[CGIO_VFS_OPENS], 1);
+	if (ret < 0) {
+		cgio_add(&v->counter[CGIO_VFS_OPEN_ERRORS], 1);
+		if (o_creat)
+			cgio_add(&v->counter[CGIO_VFS_CREATE_ERRORS], 1);
+		return;
+	}
+	if (opened && (BPF_CORE_READ(opened, f_mode) & CGIO_FMODE_CREATED))
+		cgio_add(&v->counter[CGIO_VFS_CREATES], 1);
+}
+
+#endif

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * VFS counting from syscall exit tracepoints: the probe type that loads
+ * where trampolines and kprobes are forbidden.
+ *
+ * Only sys_exit_* is hooked. The arguments a program needs (the fd, open
+ * flags) come from the task's saved user registers (bpf_task_pt_regs, 5.15+)
+ * instead of a sys_enter program and a per-task map, which would double the
+ * hook cost. The fd is resolved to its struct file in the kernel to decide
+ * "regular file, not a pseudo filesystem".
+ */
+#include "cgio_vfs.bpf.h"
+
+/* Context of tracepoint/syscalls/sys_exit_*: see the format file of any
+ * syscalls/sys_exit_* event; stable since syscall tracepoints exist. */
+struct cgio_sys_exit {
+	__u64 common;
+	int nr;
+	long ret;
+};
+
+static __always_inline struct pt_regs *cgio_user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+/* The struct file behind `fd` in the current task's table, or NULL. The
+ * single bound check replaces any loop: fd < max_fds of the live fdtable. */
+static __always_inline struct file *cgio_fd_file(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+#define CGIO_RW_EXIT(syscall, base)                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #syscall)                           \
+	int cgio_##syscall(struct cgio_sys_exit *ctx)                            \
+	{                                                                        \
+		struct pt_regs *regs = cgio_user_regs();                         \
+		cgio_count_rw(cgio_fd_file(PT_REGS_PARM1_CORE_SYSCALL(regs)),     \
+			      ctx->ret, base);                                   \
+		return 0;                                                        \
+	}
+
+CGIO_RW_EXIT(read, CGIO_VFS_READS)
+CGIO_RW_EXIT(pread64, CGIO_VFS_READS)
+CGIO_RW_EXIT(readv, CGIO_VFS_READS)
+CGIO_RW_EXIT(preadv, CGIO_VFS_READS)
+CGIO_RW_EXIT(preadv2, CGIO_VFS_READS)
+CGIO_RW_EXIT(write, CGIO_VFS_WRITES)
+CGIO_RW_EXIT(pwrite64, CGIO_VFS_WRITES)
+CGIO_RW_EXIT(writev, CGIO_VFS_WRITES)
+CGIO_RW_EXIT(pwritev, CGIO_VFS_WRITES)
+CGIO_RW_EXIT(pwritev2, CGIO_VFS_WRITES)
+
+static __always_inline void cgio_open_exit(long ret, __u64 flags)
+{
+	cgio_count_open(ret, ret >= 0 ? cgio_fd_file(ret) : NULL, flags & CGIO_O_CREAT);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int cgio_open(struct cgio_sys_exit *ctx)
+{
+	cgio_open_exit(ctx->ret, PT_REGS_PARM2_CORE_SYSCALL(cgio_user_regs()));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int cgio_openat(struct cgio_sys_exit *ctx)
+{
+	cgio_open_exit(ctx->ret, PT_REGS_PARM3_CORE_SYSCALL(cgio_user_regs()));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int cgio_creat(struct cgio_sys_exit *ctx)
+{
+	cgio_open_exit(ctx->ret, CGIO_O_CREAT);
+	return 0;
+}
+
+/* openat2(dfd, path, struct open_how *how, size): flags are the first __u64
+ * of the user's open_how. They only matter for failed calls (a success
+ * reports creation through FMODE_CREATED), so user memory is read only then. */
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int cgio_openat2(struct cgio_sys_exit *ctx)
+{
+	__u64 flags = 0;
+
+	if (ctx->ret < 0) {
+		const void *how = (const void *)PT_REGS_PARM3_CORE_SYSCALL(cgio_user_regs());
+		bpf_probe_read_user(&flags, sizeof(flags), how);
+	}
+	cgio_open_exit(ctx->ret, flags);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mkdir")
+int cgio_mkdir(struct cgio_sys_exit *ctx)
+{
+	cgio_count_call(ctx->ret, CGIO_VFS_MKDIRS);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mkdirat")
+int cgio_mkdirat(struct cgio_sys_exit *ctx)
+{
+	cgio_count_call(ctx->ret, CGIO_VFS_MKDIRS);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlink")
+int cgio_unlink(struct cgio_sys_exit *ctx)
+{
+	cgio_count_call(ctx->ret, CGIO_VFS_UNLINKS);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_rmdir")
+int cgio_rmdir(struct cgio_sys_exit *ctx)
+{
+	cgio_count_call(ctx->ret, CGIO_VFS_RMDIRS);
+	return 0;
+}
+
+/*
+ * unlinkat serves two operations. Each has its own program on the same
+ * tracepoint, so the unlink and rmdir operations load, fail and fall back
+ * independently; the cost is one extra program run per unlinkat call.
+ */
+static __always_inline bool cgio_unlinkat_removes_dir(void)
+{
+	return PT_REGS_PARM3_CORE_SYSCALL(cgio_user_regs()) & CGIO_AT_REMOVEDIR;
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlinkat")
+int cgio_unlinkat_f(struct cgio_sys_exit *ctx)
+{
+	if (!cgio_unlinkat_removes_dir())
+		cgio_count_call(ctx->ret, CGIO_VFS_UNLINKS);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlinkat")
+int cgio_unlinkat_d(struct cgio_sys_exit *ctx)
+{
+	if (cgio_unlinkat_removes_dir())
+		cgio_count_call(ctx->ret, CGIO_VFS_RMDIRS);
+	return 0;
+}

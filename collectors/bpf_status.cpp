@@ -1,0 +1,47 @@
+#include "bpf_status.h"
+
+#include <stdexcept>
+
+#include <prometheus/metric_family.h>
+
+namespace cgio {
+
+BpfStatusCollector::BpfStatusCollector(std::vector<ProgramStatusRow> programs,
+                                       std::function<Result<std::vector<uint64_t>>()> read_map_full,
+                                       std::vector<std::string> map_names)
+    : programs_(std::move(programs)),
+      read_map_full_(std::move(read_map_full)),
+      map_names_(std::move(map_names)) {}
+
+std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
+  auto lost = read_map_full_();
+  if (!lost) throw std::runtime_error("cgio_map_full map: " + lost.error());
+
+  prometheus::MetricFamily attached;
+  attached.name = "cgio_bpf_program_attached";
+  attached.help = "1 if the BPF programs counting this operation are attached, 0 if the "
+                  "operation is not counted (see the exporter's log for why).";
+  attached.type = prometheus::MetricType::Gauge;
+  for (const ProgramStatusRow& p : programs_) {
+    prometheus::ClientMetric m;
+    m.label = {{"probe_type", p.probe_type}, {"program", p.program}};
+    m.gauge.value = p.attached ? 1 : 0;
+    attached.metric.push_back(std::move(m));
+  }
+
+  prometheus::MetricFamily full;
+  full.name = "cgio_bpf_map_full_total";
+  full.help = "Counter updates lost because the counter map was full (raise --bpf.map-entries) "
+              "or the kernel could not allocate an entry.";
+  full.type = prometheus::MetricType::Counter;
+  for (size_t i = 0; i < map_names_.size() && i < lost->size(); ++i) {
+    if (map_names_[i].empty()) continue;
+    prometheus::ClientMetric m;
+    m.label = {{"map", map_names_[i]}};
+    m.counter.value = static_cast<double>((*lost)[i]);
+    full.metric.push_back(std::move(m));
+  }
+  return {std::move(attached), std::move(full)};
+}
+
+}  // namespace cgio

@@ -1,0 +1,39 @@
+// The exporter's own BPF state: which operations are counted, by which
+// probe type and variant, and how many counter updates were lost because a
+// map was full.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <prometheus/collectable.h>
+
+#include "result.h"
+
+namespace cgio {
+
+struct ProgramStatusRow {
+  std::string program;     // operation, e.g. "vfs_read"
+  std::string probe_type;
+  std::string variant;     // empty when nothing attached
+  bool attached = false;
+};
+
+class BpfStatusCollector final : public prometheus::Collectable {
+ public:
+  // `read_map_full` returns the lost-update counts indexed by cgio_map_id.
+  BpfStatusCollector(std::vector<ProgramStatusRow> programs,
+                     std::function<Result<std::vector<uint64_t>>()> read_map_full,
+                     std::vector<std::string> map_names);
+
+  // Throws std::runtime_error when the lost-update counters cannot be read.
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  std::vector<ProgramStatusRow> programs_;
+  std::function<Result<std::vector<uint64_t>>()> read_map_full_;
+  std::vector<std::string> map_names_;  // map label per cgio_map_id that exists
+};
+
+}  // namespace cgio

@@ -1,0 +1,38 @@
+// The kernel maps the BPF programs count into. The exporter creates them
+// (not the objects), so every object and probe type shares one value per
+// cgroup, and the collectors read them without knowing which programs run.
+#pragma once
+
+#include <cstdint>
+
+#include "bpf_handles.h"
+#include "libbpf_loader.h"
+#include "result.h"
+
+namespace cgio {
+
+struct CounterMapsConfig {
+  bool vfs = true;
+  bool net = true;
+  uint32_t max_entries = 16384;
+  // Preallocated hash maps reserve max_entries x CPUs x value size up front.
+  // Kernels with the BPF memory allocator (6.1+) allocate entries safely from
+  // tracing programs, so the maps are created without preallocation and
+  // cost memory only for cgroups that did I/O.
+  bool preallocate = true;
+};
+
+class CounterMaps {
+ public:
+  static Result<CounterMaps> create(const CounterMapsConfig& config);
+
+  SharedMapFds fds() const { return {vfs_.get(), net_.get(), map_full_.get()}; }
+  int vfs() const { return vfs_.get(); }
+  int net() const { return net_.get(); }
+  int map_full() const { return map_full_.get(); }
+
+ private:
+  Fd vfs_, net_, map_full_;
+};
+
+}  // namespace cgio

@@ -1,0 +1,38 @@
+// The real ObjectLoader: opens an embedded object with libbpf, gives it the
+// exporter's shared counter maps, writes its configuration and loads it.
+#pragma once
+
+#include <string>
+
+#include "loader.h"
+#include "tracefs.h"
+
+#include "contracts/common.h"
+
+namespace cgio {
+
+// Descriptors of the maps every object shares; -1 for a map not created
+// (its collector is disabled).
+struct SharedMapFds {
+  int vfs = -1;
+  int net = -1;
+  int map_full = -1;
+};
+
+class LibbpfObjectLoader final : public ObjectLoader {
+ public:
+  LibbpfObjectLoader(SharedMapFds maps, cgio_config config, Tracefs& tracefs);
+  Result<std::unique_ptr<LoadedObject>> load(
+      const BpfObjectSpec& object, const std::vector<std::string_view>& programs) override;
+
+ private:
+  SharedMapFds maps_;
+  cgio_config config_;
+  Tracefs& tracefs_;
+};
+
+// Routes libbpf's messages into the exporter's log (debug level); its
+// warnings also end up in the reasons of failed loads and attaches.
+void install_libbpf_logging();
+
+}  // namespace cgio

@@ -1,0 +1,41 @@
+// Command-line flags (node_exporter conventions) and their validation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "listen_address.h"
+#include "log.h"
+
+namespace cgio {
+
+struct Options {
+  std::string listen_address_text = ":10120";
+  ListenAddress listen_address;           // parsed form of the above
+  std::string telemetry_path = "/metrics";
+  bool collector_vfs = true;
+  bool collector_net = true;
+  bool vfs_include_pseudo_fs = false;
+  uint32_t map_entries = 16384;
+  log::Level log_level = log::Level::info;
+  std::string procfs = "/proc";
+  std::string cgroup2_root;               // empty: discover from mountinfo
+};
+
+// What main() does instead of running: print `text` (to stderr when
+// `to_stderr`) and exit with `code` (0 for --help/--version, 2 for errors).
+struct CliExit {
+  int code = 0;
+  std::string text;
+  bool to_stderr = false;
+};
+
+constexpr uint32_t kMaxMapEntries = 1u << 24;
+
+std::variant<Options, CliExit> parse_options(int argc, const char* const argv[],
+                                             bool ipv6_supported);
+
+std::string version_string();
+
+}  // namespace cgio
