@@ -1,0 +1,49 @@
+#!/bin/bash
+# Installs everything cgio needs from Debian 12's archive (nothing else is
+# downloaded). Run as root.
+#   packaging/install-deps.sh          build and run the exporter
+#   packaging/install-deps.sh --test   also what the test suite needs
+set -euo pipefail
+
+want_tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_tests=1 ;;
+    *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+  esac
+done
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (it installs Debian packages)" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+build=(
+  build-essential cmake pkg-config git
+  clang llvm bpftool                       # BPF objects and their skeletons
+  libbpf-dev libelf-dev zlib1g-dev
+  prometheus-cpp-dev libcivetweb-dev libboost-program-options-dev
+)
+tests=(
+  googletest libgtest-dev
+  curl util-linux                          # scrapes and findmnt/mountpoint in scripts
+)
+
+apt-get update
+packages=("${build[@]}")
+[ "$want_tests" = 1 ] && packages+=("${tests[@]}")
+apt-get install -y --no-install-recommends "${packages[@]}"
+
+if [ "$want_tests" = 1 ]; then
+  # promtool ships in Debian's `prometheus` package, whose installation
+  # would also enable and start a Prometheus server. Unpack just the tool.
+  tools=/var/cache/cgio/tools
+  if [ ! -x "$tools/promtool" ]; then
+    mkdir -p "$tools/deb"
+    (cd "$tools/deb" && apt-get download prometheus)
+    dpkg-deb -x "$tools"/deb/prometheus_*.deb "$tools/deb/root"
+    install -m 0755 "$tools/deb/root/usr/bin/promtool" "$tools/promtool"
+    rm -rf "$tools/deb"
+  fi
+  echo "install-deps.sh: promtool at $tools/promtool"
+fi

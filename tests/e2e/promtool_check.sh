@@ -1,0 +1,58 @@
+#!/bin/bash
+# End-to-end: start the exporter, put I/O in a fresh cgroup so every family
+# has series, scrape /metrics over HTTP and lint it with Prometheus'
+# promtool, which must report nothing.
+#   promtool_check.sh <cgio_exporter> <cgio_trigger>
+set -u
+exporter=$1 trigger=$2
+
+if [ "$(id -u)" -ne 0 ]; then
+  if [ "${CGIO_REQUIRE_ROOT_TESTS:-}" = 1 ]; then echo "FAIL: e2e needs root"; exit 1; fi
+  echo "SKIP: e2e needs root"; exit 77
+fi
+promtool=$(command -v promtool || true)
+[ -z "$promtool" ] && [ -x /var/cache/cgio/tools/promtool ] && promtool=/var/cache/cgio/tools/promtool
+if [ -z "$promtool" ]; then
+  echo "FAIL: promtool not found (packaging/install-deps.sh --test unpacks it to /var/cache/cgio/tools)"
+  exit 1
+fi
+
+work=$(mktemp -d)
+cg=""
+cleanup() {
+  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [ -n "$cg" ] && rmdir "$cg" 2>/dev/null
+  mountpoint -q "$work/fs" && umount "$work/fs"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$exporter" --web.listen-address=127.0.0.1:0 2>"$work/log" &
+pid=$!
+for _ in $(seq 1 300); do
+  port=$(sed -n 's/.*msg=ready .*port=\([0-9]*\).*/\1/p' "$work/log")
+  [ -n "$port" ] && break
+  kill -0 "$pid" 2>/dev/null || { echo "FAIL: exporter exited"; cat "$work/log"; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "FAIL: exporter not ready"; cat "$work/log"; exit 1; }
+
+root=$(findmnt -n -o TARGET -t cgroup2 | head -1)
+cg="$root/cgio-e2e-$$"
+mkdir "$cg"
+mkdir -p "$work/fs" && mount -t tmpfs cgio-e2e "$work/fs"
+"$trigger" "$cg" rw "$work/fs" && "$trigger" "$cg" tcp4 && "$trigger" "$cg" udp6 \
+  || { echo "FAIL: trigger"; exit 1; }
+
+curl -sf "http://127.0.0.1:$port/metrics" -o "$work/metrics" || { echo "FAIL: scrape"; exit 1; }
+series=$(grep -c '^cgio_' "$work/metrics")
+lint=$("$promtool" check metrics < "$work/metrics" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] || [ -n "$lint" ]; then
+  echo "FAIL: promtool check metrics (rc=$rc):"
+  echo "$lint"
+  exit 1
+fi
+grep -q "cgio_vfs_write_bytes_total{cgroup=\"/cgio-e2e-$$\"} 455" "$work/metrics" \
+  || { echo "FAIL: the cgroup's counters are missing from the scrape"; exit 1; }
+echo "ok: promtool check metrics reports nothing on a scrape of $series cgio series"

@@ -1,0 +1,170 @@
+// Live-kernel tier, one exporter per test: flags that change what is
+// counted, a full map, and the ways the process starts and stops.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "bpf_handles.h"
+#include "live_support.h"
+
+namespace cgio::test {
+namespace {
+
+std::unique_ptr<ExporterProcess> start_exporter(std::vector<std::string> args) {
+  args.insert(args.begin(), "--web.listen-address=127.0.0.1:0");
+  std::string error;
+  auto p = ExporterProcess::start(CGIO_EXPORTER_BIN, args, &error);
+  EXPECT_NE(p, nullptr) << error;
+  return p;
+}
+
+// Loaded BPF programs whose kernel name starts with "cgio_".
+int count_cgio_programs() {
+  int count = 0;
+  __u32 id = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) {
+    Fd fd(bpf_prog_get_fd_by_id(id));
+    if (!fd.valid()) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0 && std::strncmp(info.name, "cgio_", 5) == 0) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+bool can_bind(uint16_t port) {
+  Fd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+}
+
+class LiveLifecycle : public ::testing::Test {
+ protected:
+  void SetUp() override { CGIO_REQUIRE_ROOT(); }
+};
+
+TEST_F(LiveLifecycle, IncludePseudoFsCountsProcReadsButNotDevices) {
+  auto exporter = start_exporter({"--vfs.include-pseudo-fs", "--no-collector.net"});
+  ASSERT_TRUE(exporter);
+  TestCgroup cg("pseudo");
+  run_trigger(cg.dir(), {"ignored"});
+  const Metrics m = scrape(exporter->port());
+  EXPECT_EQ(find_sample(m, "cgio_vfs_reads_total", {{"cgroup", cg.path()}}), 1.0);
+  EXPECT_GT(find_sample(m, "cgio_vfs_read_bytes_total", {{"cgroup", cg.path()}}).value_or(0), 0.0);
+  // /dev/null is a character device: never file I/O.
+  EXPECT_EQ(find_sample(m, "cgio_vfs_writes_total", {{"cgroup", cg.path()}}), 0.0);
+}
+
+TEST_F(LiveLifecycle, DisabledCollectorIsNeitherLoadedNorServed) {
+  auto exporter = start_exporter({"--no-collector.net"});
+  ASSERT_TRUE(exporter);
+  const Metrics m = scrape(exporter->port());
+  EXPECT_EQ(m.count("cgio_net_sent_bytes_total"), 0u);
+  EXPECT_TRUE(find_sample(m, "cgio_bpf_program_attached", {{"program", "vfs_read"}, {"probe_type", "tracepoint"}}));
+  EXPECT_FALSE(find_sample(m, "cgio_bpf_program_attached", {{"program", "net_send"}, {"probe_type", "tracepoint"}}));
+  EXPECT_FALSE(find_sample(m, "cgio_bpf_map_full_total", {{"map", "net"}}));
+}
+
+TEST_F(LiveLifecycle, FullMapLosesUpdatesVisiblyNotSilently) {
+  // One entry: the first cgroup to do file I/O takes it, every other
+  // cgroup's updates are lost and counted.
+  auto exporter = start_exporter({"--bpf.map-entries=1", "--no-collector.net"});
+  ASSERT_TRUE(exporter);
+  Tmpfs fs;
+  TestCgroup first("full-a");
+  run_trigger(first.dir(), {"reads", fs.dir(), "1"});
+  const Metrics before = scrape(exporter->port());
+  const double lost_before = find_sample(before, "cgio_bpf_map_full_total", {{"map", "vfs"}}).value_or(-1);
+  ASSERT_GE(lost_before, 0);
+
+  TestCgroup second("full-b");
+  constexpr int reads = 500;
+  run_trigger(second.dir(), {"reads", fs.dir(), std::to_string(reads)});
+  const Metrics after = scrape(exporter->port());
+  // The second cgroup's 1 open + 1 write + 500 reads + 1 unlink were lost
+  // (other cgroups' concurrent I/O may add more).
+  EXPECT_GE(find_sample(after, "cgio_bpf_map_full_total", {{"map", "vfs"}}).value_or(0) - lost_before,
+            reads + 3);
+  EXPECT_FALSE(find_sample(after, "cgio_vfs_reads_total", {{"cgroup", second.path()}}));
+}
+
+TEST_F(LiveLifecycle, SigtermDetachesProgramsAndReleasesThePort) {
+  const int before = count_cgio_programs();
+  auto exporter = start_exporter({});
+  ASSERT_TRUE(exporter);
+  const uint16_t port = exporter->port();
+  EXPECT_GT(count_cgio_programs(), before);
+  EXPECT_FALSE(can_bind(port));
+  const int status = exporter->stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << exporter->log();
+  EXPECT_EQ(count_cgio_programs(), before);
+  EXPECT_TRUE(can_bind(port));
+}
+
+TEST_F(LiveLifecycle, SigintStopsCleanlyToo) {
+  auto exporter = start_exporter({"--no-collector.vfs"});
+  ASSERT_TRUE(exporter);
+  const int status = exporter->stop(SIGINT);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << exporter->log();
+  EXPECT_NE(exporter->log().find("msg=\"shutting down\" signal=Interrupt"), std::string::npos)
+      << exporter->log();
+}
+
+TEST_F(LiveLifecycle, ListenAddressInUseIsAClearErrorAndNonZeroExit) {
+  Fd holder(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(holder.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(listen(holder.get(), 1), 0);
+  socklen_t len = sizeof sa;
+  getsockname(holder.get(), reinterpret_cast<sockaddr*>(&sa), &len);
+  const std::string address = "127.0.0.1:" + std::to_string(ntohs(sa.sin_port));
+
+  std::string output;
+  const int status = run_command({CGIO_EXPORTER_BIN, "--web.listen-address=" + address}, &output);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
+  EXPECT_NE(output.find("cannot listen on " + address + ": Address already in use"), std::string::npos)
+      << output;
+}
+
+TEST_F(LiveLifecycle, WithoutCapabilitiesTheMissingOnesAreNamed) {
+  const passwd* nobody = getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(pipefd[1], STDERR_FILENO);
+    if (setgid(nobody->pw_gid) != 0 || setuid(nobody->pw_uid) != 0) _exit(126);
+    execl(CGIO_EXPORTER_BIN, CGIO_EXPORTER_BIN, "--web.listen-address=127.0.0.1:0", nullptr);
+    _exit(127);
+  }
+  close(pipefd[1]);
+  std::string output;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(pipefd[0], buf, sizeof buf)) > 0) output.append(buf, static_cast<size_t>(n));
+  close(pipefd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
+  EXPECT_NE(output.find("missing capability CAP_BPF and CAP_PERFMON"), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace cgio::test

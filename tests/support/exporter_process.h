@@ -1,0 +1,74 @@
+// Test support: run cgio_exporter as a child process, scrape it over HTTP
+// and parse the exposition text.
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cgio::test {
+
+class ExporterProcess {
+ public:
+  // Starts `binary args...` and waits until it logs msg=ready (or exits).
+  // Returns null with `error` set when it did not become ready.
+  static std::unique_ptr<ExporterProcess> start(const std::string& binary,
+                                                const std::vector<std::string>& args,
+                                                std::string* error, int timeout_seconds = 60);
+  ~ExporterProcess();
+
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string log() const;
+  // Sends `signal` and waits; returns the exit status as from waitpid.
+  int stop(int signal, int timeout_seconds = 30);
+
+ private:
+  ExporterProcess() = default;
+  void read_log(int fd);
+
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::thread reader_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::string log_;
+  bool eof_ = false;
+};
+
+// Runs a command to completion; returns the exit status as from waitpid and
+// collects its stdout+stderr.
+int run_command(const std::vector<std::string>& argv, std::string* output);
+
+struct HttpResponse {
+  int status = 0;
+  std::string headers;
+  std::string body;
+};
+// HTTP/1.0 GET against 127.0.0.1:port. Status 0 when the connection failed.
+HttpResponse http_get(uint16_t port, const std::string& path);
+
+struct Sample {
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+// Prometheus text format 0.0.4: metric name -> samples.
+using Metrics = std::map<std::string, std::vector<Sample>>;
+Metrics parse_metrics(const std::string& text);
+
+// The value of `name` with exactly these labels, if present.
+std::optional<double> find_sample(const Metrics& m, const std::string& name,
+                                  const std::map<std::string, std::string>& labels);
+
+// The cgroup2 mount point of this host, from /proc/self/mountinfo.
+std::string cgroup2_mount();
+
+}  // namespace cgio::test

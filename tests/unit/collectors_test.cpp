@@ -1,0 +1,187 @@
+#include <gtest/gtest.h>
+
+#include <prometheus/text_serializer.h>
+
+#include <set>
+#include <stdexcept>
+
+#include "bpf_status.h"
+#include "cgroup_counters.h"
+#include "counter_source.h"
+#include "fixture_tree.h"
+#include "scrape.h"
+
+#include "contracts/net.h"
+#include "contracts/vfs.h"
+
+namespace cgio {
+namespace {
+
+using test::FixtureTree;
+
+class FixedSource final : public CounterSource {
+ public:
+  explicit FixedSource(CounterSnapshot s) : snapshot_(std::move(s)) {}
+  Result<CounterSnapshot> read() override {
+    if (fail_) return Error{"map gone"};
+    return snapshot_;
+  }
+  bool fail_ = false;
+
+ private:
+  CounterSnapshot snapshot_;
+};
+
+std::string render(const prometheus::Collectable& c) {
+  return prometheus::TextSerializer().Serialize(c.Collect());
+}
+
+TEST(SumPercpu, AddsEveryCpuCopyFieldByField) {
+  // 3 CPUs x 2 fields, the layout the kernel returns for per-CPU maps.
+  const std::vector<uint64_t> percpu = {1, 10, 2, 20, 4, 40};
+  std::vector<uint64_t> out(2, 0);
+  sum_percpu(percpu, 3, out);
+  EXPECT_EQ(out, (std::vector<uint64_t>{7, 70}));
+}
+
+TEST(SumPercpu, KeepsFullSixtyFourBitValues) {
+  const std::vector<uint64_t> percpu = {1ull << 40, (1ull << 62) + 1, 3};
+  std::vector<uint64_t> out(1, 0);
+  sum_percpu(percpu, 3, out);
+  EXPECT_EQ(out[0], (1ull << 40) + (1ull << 62) + 4);
+}
+
+TEST(CgroupCountersCollector, RendersPathsSumsDuplicatesAndFoldsUnresolvedIds) {
+  FixtureTree tree;
+  const uint64_t a = tree.add("/a");
+  const uint64_t b = tree.add("/a/b");
+  CounterSnapshot snap;
+  snap.fields = 2;
+  snap.keys = {b, a, 0xdead00000001ULL, 0xdead00000002ULL};
+  snap.sums = {1, 2, 3, 4, 5, 6, 7, 8};
+  std::vector<MetricSpec> table = {
+      {"x_calls_total", "Calls.", {{{}, 0}}},
+      {"x_bytes_total", "Bytes.", {{{{"kind", "k"}}, 1}}},
+  };
+  CgroupCountersCollector c("x", table, std::make_shared<FixedSource>(snap),
+                            std::make_shared<CgroupPaths>(tree.root()));
+  EXPECT_EQ(render(c),
+            "# HELP x_calls_total Calls.\n"
+            "# TYPE x_calls_total counter\n"
+            "x_calls_total{cgroup=\"/a\"} 3\n"
+            "x_calls_total{cgroup=\"/a/b\"} 1\n"
+            "x_calls_total{cgroup=\"unresolved\"} 12\n"
+            "# HELP x_bytes_total Bytes.\n"
+            "# TYPE x_bytes_total counter\n"
+            "x_bytes_total{cgroup=\"/a\",kind=\"k\"} 4\n"
+            "x_bytes_total{cgroup=\"/a/b\",kind=\"k\"} 2\n"
+            "x_bytes_total{cgroup=\"unresolved\",kind=\"k\"} 14\n"
+            "# HELP cgio_unresolved_cgroups Cgroup ids in a counter map that resolve to no cgroup "
+            "path; their counters are summed in the series with cgroup=\"unresolved\".\n"
+            "# TYPE cgio_unresolved_cgroups gauge\n"
+            "cgio_unresolved_cgroups{collector=\"x\"} 2\n");
+}
+
+TEST(CgroupCountersCollector, ReadFailureThrowsForTheScrapeInstrumentation) {
+  FixtureTree tree;
+  auto source = std::make_shared<FixedSource>(CounterSnapshot{});
+  source->fail_ = true;
+  CgroupCountersCollector c("x", {}, source, std::make_shared<CgroupPaths>(tree.root()));
+  EXPECT_THROW(c.Collect(), std::runtime_error);
+}
+
+TEST(MetricTables, VfsContractNamesAndSlots) {
+  const auto table = vfs_metrics();
+  const std::vector<std::string> names = {
+      "cgio_vfs_reads_total",         "cgio_vfs_read_bytes_total",    "cgio_vfs_read_errors_total",
+      "cgio_vfs_writes_total",        "cgio_vfs_write_bytes_total",   "cgio_vfs_write_errors_total",
+      "cgio_vfs_opens_total",         "cgio_vfs_open_errors_total",   "cgio_vfs_creates_total",
+      "cgio_vfs_create_errors_total", "cgio_vfs_unlinks_total",       "cgio_vfs_unlink_errors_total",
+      "cgio_vfs_mkdirs_total",        "cgio_vfs_mkdir_errors_total",  "cgio_vfs_rmdirs_total",
+      "cgio_vfs_rmdir_errors_total"};
+  ASSERT_EQ(table.size(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(table[i].name, names[i]);
+    ASSERT_EQ(table[i].series.size(), 1u);
+    // The table follows the enum order of contracts/vfs.h.
+    EXPECT_EQ(table[i].series[0].counter, i) << names[i];
+    EXPECT_FALSE(table[i].help.empty());
+  }
+}
+
+TEST(MetricTables, NetSeriesCoverEveryProtocolFamilySlotOnce) {
+  const auto table = net_metrics();
+  ASSERT_EQ(table.size(), 4u);
+  EXPECT_EQ(table[0].name, "cgio_net_sent_bytes_total");
+  EXPECT_EQ(table[1].name, "cgio_net_sends_total");
+  EXPECT_EQ(table[2].name, "cgio_net_received_bytes_total");
+  EXPECT_EQ(table[3].name, "cgio_net_receives_total");
+  std::set<size_t> slots;
+  for (const auto& m : table) {
+    ASSERT_EQ(m.series.size(), 4u) << m.name;
+    for (const auto& s : m.series) slots.insert(s.counter);
+  }
+  EXPECT_EQ(slots.size(), sizeof(cgio_net_value) / sizeof(uint64_t));
+  // tcp/ipv6 received bytes lives at counter[TCP][IPV6][RECEIVED_BYTES].
+  cgio_net_value v{};
+  v.counter[CGIO_NET_TCP][CGIO_NET_IPV6][CGIO_NET_RECEIVED_BYTES] = 1;
+  const auto* flat = reinterpret_cast<const uint64_t*>(&v);
+  for (const auto& s : table[2].series) {
+    const bool tcp6 = s.labels == std::vector<std::pair<std::string, std::string>>{{"family", "ipv6"},
+                                                                                   {"protocol", "tcp"}};
+    EXPECT_EQ(flat[s.counter], tcp6 ? 1u : 0u);
+  }
+}
+
+TEST(BpfStatusCollector, ReportsEveryOperationAndLostUpdates) {
+  BpfStatusCollector c({{"vfs_read", "tracepoint", "sys_exit", true}, {"net_send", "tracepoint", "", false}},
+                       [] { return Result<std::vector<uint64_t>>(std::vector<uint64_t>{5, 0}); },
+                       {"vfs", ""});
+  EXPECT_EQ(render(c),
+            "# HELP cgio_bpf_program_attached 1 if the BPF programs counting this operation are "
+            "attached, 0 if the operation is not counted (see the exporter's log for why).\n"
+            "# TYPE cgio_bpf_program_attached gauge\n"
+            "cgio_bpf_program_attached{probe_type=\"tracepoint\",program=\"vfs_read\"} 1\n"
+            "cgio_bpf_program_attached{probe_type=\"tracepoint\",program=\"net_send\"} 0\n"
+            "# HELP cgio_bpf_map_full_total Counter updates lost because the counter map was full "
+            "(raise --bpf.map-entries) or the kernel could not allocate an entry.\n"
+            "# TYPE cgio_bpf_map_full_total counter\n"
+            "cgio_bpf_map_full_total{map=\"vfs\"} 5\n");
+}
+
+class Throwing final : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override { throw std::runtime_error("boom"); }
+};
+
+TEST(InstrumentedCollectors, FailureIsCountedAndOtherCollectorsStillReport) {
+  FixtureTree tree;
+  CounterSnapshot snap;
+  snap.fields = 1;
+  snap.keys = {tree.id("")};
+  snap.sums = {9};
+  InstrumentedCollectors all;
+  all.add("bad", std::make_shared<Throwing>());
+  all.add("good", std::make_shared<CgroupCountersCollector>(
+                      "good", std::vector<MetricSpec>{{"y_total", "Y.", {{{}, 0}}}},
+                      std::make_shared<FixedSource>(snap), std::make_shared<CgroupPaths>(tree.root())));
+  all.add("other", std::make_shared<CgroupCountersCollector>(
+                       "other", std::vector<MetricSpec>{{"z_total", "Z.", {{{}, 0}}}},
+                       std::make_shared<FixedSource>(snap), std::make_shared<CgroupPaths>(tree.root())));
+  all.Collect();
+  const std::string text = prometheus::TextSerializer().Serialize(all.Collect());
+  EXPECT_NE(text.find("y_total{cgroup=\"/\"} 9\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("cgio_scrape_errors_total{collector=\"bad\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("cgio_scrape_errors_total{collector=\"good\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("cgio_scrape_duration_seconds{collector=\"good\"}"), std::string::npos);
+  EXPECT_NE(text.find("cgio_build_info{revision="), std::string::npos);
+  // One family per name even when several collectors report it.
+  EXPECT_EQ(text.find("# TYPE cgio_unresolved_cgroups"), text.rfind("# TYPE cgio_unresolved_cgroups"));
+  EXPECT_NE(text.find("cgio_unresolved_cgroups{collector=\"good\"} 0\n"
+                      "cgio_unresolved_cgroups{collector=\"other\"} 0\n"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace cgio

@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include "kernel.h"
+#include "log.h"
+#include "privileges.h"
+#include "web.h"
+
+namespace cgio {
+namespace {
+
+TEST(KernelRelease, ParsesDistributionReleases) {
+  EXPECT_EQ(parse_kernel_release("6.18.44-fc-v769"), (KernelVersion{6, 18, 44}));
+  EXPECT_EQ(parse_kernel_release("6.1.0-47-cloud-amd64"), (KernelVersion{6, 1, 0}));
+  EXPECT_EQ(parse_kernel_release("5.14.0-427.13.1.el9_4.x86_64"), (KernelVersion{5, 14, 0}));
+  EXPECT_EQ(parse_kernel_release("6.19"), (KernelVersion{6, 19, 0}));
+  EXPECT_EQ(parse_kernel_release("6.19-rc1"), (KernelVersion{6, 19, 0}));
+  EXPECT_FALSE(parse_kernel_release("linux"));
+  EXPECT_FALSE(parse_kernel_release("6"));
+  EXPECT_LT((KernelVersion{5, 19, 0}), (KernelVersion{6, 1, 0}));
+}
+
+TEST(Privileges, CapabilityCombinations) {
+  constexpr uint64_t sys_admin = 1ull << 21, perfmon = 1ull << 38, bpf = 1ull << 39;
+  EXPECT_TRUE(check_bpf_capabilities(sys_admin));
+  EXPECT_TRUE(check_bpf_capabilities(bpf | perfmon));
+  auto none = check_bpf_capabilities(0);
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().find("missing capability CAP_BPF and CAP_PERFMON"), std::string::npos);
+  auto no_perfmon = check_bpf_capabilities(bpf);
+  ASSERT_FALSE(no_perfmon);
+  EXPECT_NE(no_perfmon.error().find("missing capability CAP_PERFMON:"), std::string::npos)
+      << no_perfmon.error();
+}
+
+TEST(Privileges, ReadsCapEffFromProcfs) {
+  auto caps = effective_capabilities("/proc");
+  ASSERT_TRUE(caps) << caps.error();
+  EXPECT_FALSE(effective_capabilities("/nonexistent"));
+}
+
+TEST(Log, LogfmtQuoting) {
+  EXPECT_EQ(log::quote("plain"), "plain");
+  EXPECT_EQ(log::quote(""), "\"\"");
+  EXPECT_EQ(log::quote("two words"), "\"two words\"");
+  EXPECT_EQ(log::quote("a=b"), "\"a=b\"");
+  EXPECT_EQ(log::quote("say \"hi\"\n"), "\"say \\\"hi\\\"\\n\"");
+  EXPECT_EQ(log::parse_level("warn"), log::Level::warn);
+  EXPECT_FALSE(log::parse_level("WARN"));
+}
+
+TEST(Web, LandingPageLinksTheEscapedTelemetryPath) {
+  const std::string page = landing_page("/m<x>");
+  EXPECT_NE(page.find("<a href=\"/m&lt;x&gt;\">Metrics</a>"), std::string::npos) << page;
+}
+
+}  // namespace
+}  // namespace cgio
