@@ -15,8 +15,8 @@ void sum_percpu(std::span<const uint64_t> percpu, size_t ncpus, std::span<uint64
   }
 }
 
-PerCpuHashSource::PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus)
-    : fd_(map_fd), fields_(fields), ncpus_(possible_cpus) {
+PerCpuHashSource::PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch)
+    : fd_(map_fd), fields_(fields), ncpus_(possible_cpus), batch_(use_batch) {
   // Keep one batch's values around 4 MiB whatever the CPU count.
   const size_t per_entry = fields_ * sizeof(uint64_t) * ncpus_;
   batch_entries_ = static_cast<uint32_t>(std::clamp<size_t>((4u << 20) / per_entry, 64, 16384));

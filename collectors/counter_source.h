@@ -32,10 +32,11 @@ void sum_percpu(std::span<const uint64_t> percpu, size_t ncpus, std::span<uint64
 
 // A BPF_MAP_TYPE_PERCPU_HASH with __u64 keys and values of `fields` __u64.
 // Reads with BPF_MAP_LOOKUP_BATCH; falls back to key-by-key iteration on
-// kernels or maps without batch support.
+// kernels or maps without batch support (or always iterates when
+// `use_batch` is false).
 class PerCpuHashSource final : public CounterSource {
  public:
-  PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus);
+  PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch = true);
   Result<CounterSnapshot> read() override;
 
  private:
