@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 
 namespace cgio::test {
 
@@ -15,6 +16,49 @@ bool running_as_root() { return geteuid() == 0; }
 bool root_tests_required() {
   const char* v = std::getenv("CGIO_REQUIRE_ROOT_TESTS");
   return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+namespace {
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+}  // namespace
+
+std::string exporter_bin() { return env_or("CGIO_EXPORTER_BIN", CGIO_EXPORTER_BIN); }
+std::string trigger_bin() { return env_or("CGIO_TRIGGER_BIN", CGIO_TRIGGER_BIN); }
+
+std::vector<std::string> exporter_args(std::vector<std::string> args) {
+  std::istringstream extra(env_or("CGIO_TEST_EXPORTER_ARGS", ""));
+  std::string word;
+  while (extra >> word) args.push_back(word);
+  return args;
+}
+
+std::string expected_probe_type() { return env_or("CGIO_TEST_PROBE_TYPE", ""); }
+
+bool expected_uncounted(const std::string& operation) {
+  std::istringstream list(env_or("CGIO_TEST_UNCOUNTED", ""));
+  std::string op;
+  while (std::getline(list, op, ',')) {
+    if (op == operation) return true;
+  }
+  return false;
+}
+
+std::optional<Sample> find_sample_with(const Metrics& m, const std::string& name,
+                                       const std::map<std::string, std::string>& subset) {
+  const auto it = m.find(name);
+  if (it == m.end()) return std::nullopt;
+  for (const Sample& s : it->second) {
+    bool all = true;
+    for (const auto& [k, v] : subset) {
+      const auto l = s.labels.find(k);
+      all = all && l != s.labels.end() && l->second == v;
+    }
+    if (all) return s;
+  }
+  return std::nullopt;
 }
 
 TestCgroup::TestCgroup(const std::string& name) {
@@ -52,7 +96,7 @@ Tmpfs::~Tmpfs() {
 }
 
 void run_trigger(const std::string& cgroup_dir, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{CGIO_TRIGGER_BIN, cgroup_dir};
+  std::vector<std::string> argv{trigger_bin(), cgroup_dir};
   argv.insert(argv.end(), args.begin(), args.end());
   std::string output;
   const int status = run_command(argv, &output);

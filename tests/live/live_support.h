@@ -27,6 +27,28 @@ namespace cgio::test {
 bool running_as_root();
 bool root_tests_required();
 
+// Environment knobs, so the same tests run on the host and in the VM matrix:
+//   CGIO_EXPORTER_BIN, CGIO_TRIGGER_BIN  binaries (default: the build tree's)
+//   CGIO_TEST_EXPORTER_ARGS  extra flags for every exporter a test starts,
+//                            e.g. "--bpf.probe-type=kprobe"
+//   CGIO_TEST_PROBE_TYPE     the probe type every counted operation must use
+//   CGIO_TEST_UNCOUNTED      operations that must NOT be counted in this run
+//                            (comma-separated; e.g. net_send,net_receive for the
+//                            tracepoint type on a kernel before 6.3); tests that
+//                            need them are skipped with that reason
+std::string exporter_bin();
+std::string trigger_bin();
+std::vector<std::string> exporter_args(std::vector<std::string> args);
+std::string expected_probe_type();
+bool expected_uncounted(const std::string& operation);
+
+// Skips a test whose operation this run declares uncounted.
+#define CGIO_SKIP_IF_UNCOUNTED(op)                                                        \
+  do {                                                                                    \
+    if (::cgio::test::expected_uncounted(op))                                             \
+      GTEST_SKIP() << op << " is declared uncounted in this run (CGIO_TEST_UNCOUNTED)";   \
+  } while (0)
+
 // A new cgroup directly under the cgroup2 mount, removed on destruction.
 class TestCgroup {
  public:
@@ -69,5 +91,9 @@ std::vector<std::string> vfs_series_keys();
 std::vector<std::string> net_series_keys();
 
 Metrics scrape(uint16_t port);
+
+// The first sample of `name` whose labels include `subset`.
+std::optional<Sample> find_sample_with(const Metrics& m, const std::string& name,
+                                       const std::map<std::string, std::string>& subset);
 
 }  // namespace cgio::test
