@@ -24,22 +24,6 @@ static __always_inline struct pt_regs *cgio_user_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
-/* The struct file behind `fd` in the current task's table, or NULL. The
- * single bound check replaces any loop: fd < max_fds of the live fdtable. */
-static __always_inline struct file *cgio_fd_file(long fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
-}
-
 #define CGIO_RW_EXIT(syscall, base)                                              \
 	SEC("tracepoint/syscalls/sys_exit_" #syscall)                           \
 	int cgio_##syscall(struct cgio_sys_exit *ctx)                            \
@@ -61,29 +45,24 @@ CGIO_RW_EXIT(writev, CGIO_VFS_WRITES)
 CGIO_RW_EXIT(pwritev, CGIO_VFS_WRITES)
 CGIO_RW_EXIT(pwritev2, CGIO_VFS_WRITES)
 
-static __always_inline void cgio_open_exit(long ret, __u64 flags)
-{
-	cgio_count_open(ret, ret >= 0 ? cgio_fd_file(ret) : NULL, flags & CGIO_O_CREAT);
-}
-
 SEC("tracepoint/syscalls/sys_exit_open")
 int cgio_open(struct cgio_sys_exit *ctx)
 {
-	cgio_open_exit(ctx->ret, PT_REGS_PARM2_CORE_SYSCALL(cgio_user_regs()));
+	cgio_count_open(ctx->ret, PT_REGS_PARM2_CORE_SYSCALL(cgio_user_regs()));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat")
 int cgio_openat(struct cgio_sys_exit *ctx)
 {
-	cgio_open_exit(ctx->ret, PT_REGS_PARM3_CORE_SYSCALL(cgio_user_regs()));
+	cgio_count_open(ctx->ret, PT_REGS_PARM3_CORE_SYSCALL(cgio_user_regs()));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
 int cgio_creat(struct cgio_sys_exit *ctx)
 {
-	cgio_open_exit(ctx->ret, CGIO_O_CREAT);
+	cgio_count_open(ctx->ret, CGIO_O_CREAT);
 	return 0;
 }
 
@@ -99,7 +78,7 @@ int cgio_openat2(struct cgio_sys_exit *ctx)
 		const void *how = (const void *)PT_REGS_PARM3_CORE_SYSCALL(cgio_user_regs());
 		bpf_probe_read_user(&flags, sizeof(flags), how);
 	}
-	cgio_open_exit(ctx->ret, flags);
+	cgio_count_open(ctx->ret, flags);
 	return 0;
 }
 

@@ -6,10 +6,11 @@
 
 namespace cgio {
 
-BpfStatusCollector::BpfStatusCollector(std::vector<ProgramStatusRow> programs,
+BpfStatusCollector::BpfStatusCollector(std::string kernel_release, std::vector<ProgramStatusRow> programs,
                                        std::function<Result<std::vector<uint64_t>>()> read_map_full,
                                        std::vector<std::string> map_names)
-    : programs_(std::move(programs)),
+    : kernel_release_(std::move(kernel_release)),
+      programs_(std::move(programs)),
       read_map_full_(std::move(read_map_full)),
       map_names_(std::move(map_names)) {}
 
@@ -20,13 +21,30 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
   prometheus::MetricFamily attached;
   attached.name = "cgio_bpf_program_attached";
   attached.help = "1 if the BPF programs counting this operation are attached, 0 if the "
-                  "operation is not counted (see the exporter's log for why).";
+                  "operation is not counted (see the exporter's log for why); probe_type and variant "
+                  "name the implementation in use, or the last one tried.";
   attached.type = prometheus::MetricType::Gauge;
   for (const ProgramStatusRow& p : programs_) {
     prometheus::ClientMetric m;
-    m.label = {{"probe_type", p.probe_type}, {"program", p.program}};
+    m.label = {{"probe_type", p.probe_type}, {"program", p.program}, {"variant", p.variant}};
     m.gauge.value = p.attached ? 1 : 0;
     attached.metric.push_back(std::move(m));
+  }
+
+  prometheus::MetricFamily status;
+  status.name = "cgio_bpf_program_status";
+  status.help = "1 for every probe type considered for an operation, with what became of it: "
+                "attached, usable, prototype_mismatch (no variant matches the kernel's BTF), "
+                "requirement_missing, probe_refused (a trivial program of the type did not load or "
+                "attach), load_failed, attach_failed. The log has the full reason.";
+  status.type = prometheus::MetricType::Gauge;
+  for (const ProgramStatusRow& p : programs_) {
+    for (const AttemptRow& a : p.attempts) {
+      prometheus::ClientMetric m;
+      m.label = {{"probe_type", a.probe_type}, {"program", p.program}, {"status", a.status}, {"variant", a.variant}};
+      m.gauge.value = 1;
+      status.metric.push_back(std::move(m));
+    }
   }
 
   prometheus::MetricFamily full;
@@ -41,7 +59,15 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
     m.counter.value = static_cast<double>((*lost)[i]);
     full.metric.push_back(std::move(m));
   }
-  return {std::move(attached), std::move(full)};
+  prometheus::MetricFamily kernel;
+  kernel.name = "cgio_kernel_info";
+  kernel.help = "Release of the running kernel (uname -r); always 1.";
+  kernel.type = prometheus::MetricType::Gauge;
+  prometheus::ClientMetric k;
+  k.label = {{"release", kernel_release_}};
+  k.gauge.value = 1;
+  kernel.metric.push_back(std::move(k));
+  return {std::move(attached), std::move(status), std::move(full), std::move(kernel)};
 }
 
 }  // namespace cgio

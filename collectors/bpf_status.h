@@ -13,17 +13,24 @@
 
 namespace cgio {
 
+struct AttemptRow {
+  std::string probe_type;
+  std::string variant;
+  std::string status;  // attached, prototype_mismatch, probe_refused, ...
+};
+
 struct ProgramStatusRow {
   std::string program;     // operation, e.g. "vfs_read"
   std::string probe_type;
-  std::string variant;     // empty when nothing attached
+  std::string variant;     // chosen, else last tried; empty when none was
   bool attached = false;
+  std::vector<AttemptRow> attempts;  // every probe type considered, in preference order
 };
 
 class BpfStatusCollector final : public prometheus::Collectable {
  public:
   // `read_map_full` returns the lost-update counts indexed by cgio_map_id.
-  BpfStatusCollector(std::vector<ProgramStatusRow> programs,
+  BpfStatusCollector(std::string kernel_release, std::vector<ProgramStatusRow> programs,
                      std::function<Result<std::vector<uint64_t>>()> read_map_full,
                      std::vector<std::string> map_names);
 
@@ -31,6 +38,7 @@ class BpfStatusCollector final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
+  std::string kernel_release_;
   std::vector<ProgramStatusRow> programs_;
   std::function<Result<std::vector<uint64_t>>()> read_map_full_;
   std::vector<std::string> map_names_;  // map label per cgio_map_id that exists

@@ -3,6 +3,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 
 #include "bpf_status.h"
@@ -15,7 +16,9 @@
 #include "loader.h"
 #include "log.h"
 #include "mounts.h"
+#include "plan.h"
 #include "privileges.h"
+#include "probes.h"
 #include "programs.h"
 #include "scrape.h"
 #include "tracefs.h"
@@ -43,14 +46,63 @@ Result<std::string> cgroup2_root(const Options& opts) {
 std::vector<ProgramStatusRow> status_rows(const LoadedPrograms& programs) {
   std::vector<ProgramStatusRow> rows;
   for (const OperationStatus& s : programs.operations) {
-    rows.push_back({s.operation, s.probe_type_label(),
-                    s.chosen != nullptr ? std::string(s.chosen->variant) : std::string(),
-                    s.attached});
+    ProgramStatusRow row{s.operation, s.probe_type_label(), s.variant_label(), s.attached, {}};
+    for (ProbeType type : kProbeTypesByPreference) {
+      for (const Attempt& a : s.attempts) {
+        if (a.type == type) row.attempts.push_back({std::string(to_string(a.type)), a.variant, std::string(to_string(a.status))});
+      }
+    }
+    rows.push_back(std::move(row));
   }
   return rows;
 }
 
+std::vector<std::string_view> wanted_operations(const Options& opts) {
+  std::vector<std::string_view> wanted;
+  if (opts.collector_vfs) {
+    for (auto op : operations(Domain::vfs)) wanted.push_back(op);
+  }
+  if (opts.collector_net) {
+    for (auto op : operations(Domain::net)) wanted.push_back(op);
+  }
+  return wanted;
+}
+
+KernelFacts kernel_facts(const RunningKernel& k) {
+  KernelFacts f;
+  f.release = k.release;
+  f.version = k.version;
+  f.btf = k.btf ? &*k.btf : nullptr;
+  f.btf_source = k.btf_source;
+  return f;
+}
+
+Result<void> probe(AttachProber& prober, ProbeType type, std::string_view target) {
+  const std::string t(target);
+  switch (type) {
+    case ProbeType::fentry: return prober.fentry(t);
+    case ProbeType::kprobe: return prober.kprobe(t);
+    case ProbeType::tracepoint:
+      if (t.starts_with("btf:")) return prober.btf_tracepoint(t.substr(4));
+      return prober.tracepoint(t);
+  }
+  return Error{"unknown probe type"};
+}
+
 }  // namespace
+
+int print_plan(const Options& opts) {
+  auto kernel = inspect_running_kernel(opts.btf_path);
+  if (!kernel) {
+    std::fprintf(stderr, "cgio_exporter: %s\n", kernel.error().c_str());
+    return 1;
+  }
+  if (!kernel->btf) std::fprintf(stderr, "cgio_exporter: %s\n", kernel->btf_error.c_str());
+  const KernelFacts facts = kernel_facts(*kernel);  // no probe: nothing is loaded
+  const auto plan = make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type);
+  std::fputs(render_plan(plan, facts, opts.probe_type).c_str(), stdout);
+  return 0;
+}
 
 int run(const Options& opts) {
   log::set_level(opts.log_level);
@@ -71,14 +123,17 @@ int run(const Options& opts) {
     log::error(cgroot.error());
     return 1;
   }
-  auto kernel = probe_running_kernel();
+  auto kernel = inspect_running_kernel(opts.btf_path);
   if (!kernel) {
     log::error("cannot inspect the running kernel", {{"err", kernel.error()}});
     return 1;
   }
-  log::info("kernel", {{"release", kernel->facts.release},
-                       {"btf", kernel->facts.vmlinux_btf != nullptr ? "yes" : "no"},
-                       {"cgroup2", *cgroot}});
+  if (!kernel->btf) {
+    log::error("kernel BTF is required (CO-RE relocation and prototype checks); give --bpf.btf-path",
+               {{"err", kernel->btf_error}});
+    return 1;
+  }
+  log::info("kernel", {{"release", kernel->release}, {"btf", kernel->btf_source}, {"cgroup2", *cgroot}});
 
   // Bind first: a port in use is reported before seconds of BPF loading.
   auto web = WebServer::start(opts.listen_address, opts.telemetry_path);
@@ -91,7 +146,7 @@ int run(const Options& opts) {
   map_config.vfs = opts.collector_vfs;
   map_config.net = opts.collector_net;
   map_config.max_entries = opts.map_entries;
-  map_config.preallocate = !kernel->facts.btf_has("bpf_mem_alloc", BTF_KIND_STRUCT);
+  map_config.preallocate = !kernel->btf->has_type("bpf_mem_alloc", BTF_KIND_STRUCT);
   auto maps = CounterMaps::create(map_config);
   if (!maps) {
     log::error("cannot create counter maps", {{"err", maps.error()}});
@@ -99,19 +154,18 @@ int run(const Options& opts) {
   }
 
   Tracefs tracefs(opts.procfs);
+  AttachProber prober(kernel->btf->vmlinux(), tracefs);
+  KernelFacts facts = kernel_facts(*kernel);
+  facts.probe = [&prober](ProbeType type, std::string_view target) { return probe(prober, type, target); };
+  const auto plan = make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type);
+
   cgio_config bpf_config{};
   bpf_config.include_pseudo_fs = opts.vfs_include_pseudo_fs ? 1 : 0;
-  LibbpfObjectLoader loader(maps->fds(), bpf_config, tracefs);
-  std::vector<std::string_view> wanted;
-  if (opts.collector_vfs) {
-    for (auto op : operations(Domain::vfs)) wanted.push_back(op);
-  }
-  if (opts.collector_net) {
-    for (auto op : operations(Domain::net)) wanted.push_back(op);
-  }
-  LoadedPrograms programs = load_programs(wanted, catalogue(), kernel->facts, loader);
+  LibbpfObjectLoader loader(maps->fds(), bpf_config, tracefs, opts.btf_path);
+  LoadedPrograms programs = load_programs(plan, loader);
   if (programs.attached_count() == 0) {
-    log::error("no BPF program could be loaded and attached; nothing to count");
+    log::error("no BPF program could be loaded and attached; nothing to count",
+               {{"probe_type", opts.probe_type ? to_string(*opts.probe_type) : "auto"}});
     return 1;
   }
 
@@ -136,7 +190,7 @@ int run(const Options& opts) {
   if (opts.collector_net) map_names[CGIO_MAP_NET] = "net";
   const int map_full_fd = maps->map_full();
   collectors->add("bpf", std::make_shared<BpfStatusCollector>(
-                             status_rows(programs),
+                             kernel->release, status_rows(programs),
                              [map_full_fd, ncpus] { return read_percpu_array(map_full_fd, CGIO_MAP_MAX, ncpus); },
                              map_names));
 

@@ -10,4 +10,7 @@ namespace cgio {
 // thread before this is called (main does it); run() waits for them.
 int run(const Options& options);
 
+// --print-plan: the plan for this kernel, made without loading anything.
+int print_plan(const Options& options);
+
 }  // namespace cgio

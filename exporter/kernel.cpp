@@ -1,16 +1,27 @@
 #include "kernel.h"
 
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
 #include <sys/utsname.h>
 
 #include <cerrno>
 #include <charconv>
-#include <cstring>
-
-#include "log.h"
 
 namespace cgio {
+
+std::string_view to_string(ProbeType type) {
+  switch (type) {
+    case ProbeType::fentry: return "fentry";
+    case ProbeType::kprobe: return "kprobe";
+    case ProbeType::tracepoint: return "tracepoint";
+  }
+  return "unknown";
+}
+
+std::optional<ProbeType> parse_probe_type(std::string_view name) {
+  for (ProbeType t : kProbeTypesByPreference) {
+    if (to_string(t) == name) return t;
+  }
+  return std::nullopt;
+}
 
 std::string KernelVersion::str() const {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
@@ -40,29 +51,22 @@ std::optional<KernelVersion> parse_kernel_release(std::string_view release) {
 }
 
 bool KernelFacts::btf_has(std::string_view name, int btf_kind) const {
-  if (vmlinux_btf == nullptr) return false;
-  return btf__find_by_name_kind(vmlinux_btf, std::string(name).c_str(),
-                                static_cast<__u32>(btf_kind)) > 0;
+  return btf != nullptr && btf->has_type(name, btf_kind);
 }
 
-Result<RunningKernel> probe_running_kernel() {
+Result<RunningKernel> inspect_running_kernel(const std::string& btf_path) {
   utsname u{};
   if (uname(&u) != 0) return errno_error("uname", errno);
   RunningKernel k;
-  k.facts.release = u.release;
-  if (auto v = parse_kernel_release(u.release)) k.facts.version = *v;
-
-  btf* b = btf__load_vmlinux_btf();
-  if (b == nullptr) {
-    log::warn("kernel BTF not available; programs that need it cannot load",
-              {{"err", std::strerror(errno)}});
+  k.release = u.release;
+  if (auto v = parse_kernel_release(u.release)) k.version = *v;
+  auto btf = KernelBtf::load(btf_path, btf_path.empty() ? "/sys/kernel/btf" : "");
+  k.btf_source = btf_path.empty() ? "/sys/kernel/btf/vmlinux" : btf_path;
+  if (btf) {
+    k.btf = std::move(btf.value());
+  } else {
+    k.btf_error = btf.error();
   }
-  k.btf.reset(b);
-  k.facts.vmlinux_btf = b;
-  k.facts.has_helper = [](int prog_type, int helper_id) {
-    return libbpf_probe_bpf_helper(static_cast<bpf_prog_type>(prog_type),
-                                   static_cast<bpf_func_id>(helper_id), nullptr) == 1;
-  };
   return k;
 }
 

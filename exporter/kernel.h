@@ -1,6 +1,7 @@
-// What the exporter knows about the running kernel: its release, its BTF
-// and which BPF helpers it offers. Everything a program's availability
-// check may ask goes through KernelFacts, so tests can feed fixtures.
+// What the exporter knows about the running kernel: its release, its BTF,
+// which BPF helpers it offers and whether a probe type really attaches.
+// Everything the planner may ask goes through KernelFacts, so tests feed
+// fixtures (a BTF built in memory, a version, simulated probe results).
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "bpf_handles.h"
+#include "btf_prototypes.h"
+#include "probe_type.h"
 #include "result.h"
 
 namespace cgio {
@@ -18,6 +20,7 @@ struct KernelVersion {
   unsigned major = 0, minor = 0, patch = 0;
   auto operator<=>(const KernelVersion&) const = default;
   std::string str() const;
+  bool known() const { return major != 0; }
 };
 
 // "6.18.44-fc-v769" -> 6.18.44. Nullopt when there is no leading x.y.
@@ -26,18 +29,26 @@ std::optional<KernelVersion> parse_kernel_release(std::string_view release);
 struct KernelFacts {
   std::string release;
   KernelVersion version;
-  const struct btf* vmlinux_btf = nullptr;  // may be null when the kernel has no BTF
-  // Whether a program of `prog_type` may call helper `helper_id` (real probe).
-  std::function<bool(int prog_type, int helper_id)> has_helper;
+  const KernelBtf* btf = nullptr;  // null when the kernel has no BTF
+  std::string btf_source;          // where the BTF came from, for messages
+  // Real probing: loads and attaches a trivial program of `type` at `target`
+  // (a function, "syscalls/<event>" or "btf:<event>"). Empty: plan from BTF
+  // and version only, loading nothing (--print-plan, unit tests).
+  std::function<Result<void>(ProbeType type, std::string_view target)> probe;
 
   bool btf_has(std::string_view name, int btf_kind) const;
 };
 
-// The running kernel: uname, /sys/kernel/btf/vmlinux, libbpf helper probes.
+// uname and the kernel BTF (`btf_path`, or /sys/kernel/btf/vmlinux and the
+// loaded modules' BTF when empty). probe and has_helper are left to the
+// caller.
 struct RunningKernel {
-  KernelFacts facts;
-  BtfPtr btf;  // owns facts.vmlinux_btf
+  std::string release;
+  KernelVersion version;
+  std::optional<KernelBtf> btf;
+  std::string btf_error;  // why there is no BTF
+  std::string btf_source;
 };
-Result<RunningKernel> probe_running_kernel();
+Result<RunningKernel> inspect_running_kernel(const std::string& btf_path);
 
 }  // namespace cgio

@@ -161,8 +161,9 @@ class LibbpfObject final : public LoadedObject {
 
 void install_libbpf_logging() { libbpf_set_print(libbpf_print); }
 
-LibbpfObjectLoader::LibbpfObjectLoader(SharedMapFds maps, cgio_config config, Tracefs& tracefs)
-    : maps_(maps), config_(config), tracefs_(tracefs) {}
+LibbpfObjectLoader::LibbpfObjectLoader(SharedMapFds maps, cgio_config config, Tracefs& tracefs,
+                                       std::string btf_path)
+    : maps_(maps), config_(config), tracefs_(tracefs), btf_path_(std::move(btf_path)) {}
 
 Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(
     const BpfObjectSpec& object, const std::vector<std::string_view>& programs) {
@@ -170,7 +171,8 @@ Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(
   size_t size = 0;
   const void* bytes = object.elf_bytes(&size);
   const std::string name(object.name);
-  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str());
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str(),
+              .btf_custom_path = btf_path_.empty() ? nullptr : btf_path_.c_str());
   BpfObjectPtr obj(bpf_object__open_mem(bytes, size, &opts));
   if (!obj) return errno_error("open embedded object " + name, errno);
 

@@ -21,7 +21,8 @@ struct SharedMapFds {
 
 class LibbpfObjectLoader final : public ObjectLoader {
  public:
-  LibbpfObjectLoader(SharedMapFds maps, cgio_config config, Tracefs& tracefs);
+  // `btf_path`: kernel BTF for CO-RE relocation (empty: the running kernel's).
+  LibbpfObjectLoader(SharedMapFds maps, cgio_config config, Tracefs& tracefs, std::string btf_path);
   Result<std::unique_ptr<LoadedObject>> load(
       const BpfObjectSpec& object, const std::vector<std::string_view>& programs) override;
 
@@ -29,6 +30,7 @@ class LibbpfObjectLoader final : public ObjectLoader {
   SharedMapFds maps_;
   cgio_config config_;
   Tracefs& tracefs_;
+  std::string btf_path_;
 };
 
 // Routes libbpf's messages into the exporter's log (debug level); its

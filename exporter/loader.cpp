@@ -7,8 +7,19 @@
 
 namespace cgio {
 
+std::string Attempt::describe() const {
+  return std::string(to_string(type)) + (variant.empty() ? "" : "/" + variant) + ": " +
+         (reason.empty() ? std::string(to_string(status)) : reason);
+}
+
 std::string OperationStatus::probe_type_label() const {
-  return std::string(to_string(chosen != nullptr ? chosen->probe_type : last_tried));
+  if (chosen != nullptr) return std::string(to_string(chosen->probe_type));
+  return attempts.empty() ? std::string() : std::string(to_string(attempts.back().type));
+}
+
+std::string OperationStatus::variant_label() const {
+  if (chosen != nullptr) return std::string(chosen->variant);
+  return attempts.empty() ? std::string() : attempts.back().variant;
 }
 
 size_t LoadedPrograms::attached_count() const {
@@ -23,18 +34,17 @@ struct Pending {
   std::vector<const Implementation*> remaining;  // in preference order
 };
 
-std::string describe(const Implementation& impl) {
-  return std::string(to_string(impl.probe_type)) + "/" + std::string(impl.variant);
+void record_failure(OperationStatus& status, ProbeType type, const std::string& variant, AttemptStatus what,
+                    const std::string& why) {
+  status.attempts.push_back({type, variant, what, why});
+  log::info("probe type not usable for operation",
+            {{"operation", status.operation}, {"probe_type", to_string(type)}, {"variant", variant},
+             {"status", to_string(what)}, {"reason", why}});
 }
 
-void record_failure(OperationStatus& status, const Implementation& impl, const std::string& why) {
-  status.attempts.push_back(describe(impl) + ": " + why);
-  status.last_tried = impl.probe_type;
-  log::warn("cannot use implementation",
-            {{"operation", status.operation},
-             {"probe_type", to_string(impl.probe_type)},
-             {"variant", impl.variant},
-             {"reason", why}});
+void record_failure(OperationStatus& status, const Implementation& impl, AttemptStatus what,
+                    const std::string& why) {
+  record_failure(status, impl.probe_type, std::string(impl.variant), what, why);
 }
 
 // Attaches every program of `impl`; on the first failure detaches the ones
@@ -52,27 +62,28 @@ Result<void> attach_all(LoadedObject& obj, const Implementation& impl) {
 
 }  // namespace
 
-LoadedPrograms load_programs(const std::vector<std::string_view>& wanted,
-                             std::span<const Implementation> candidates,
-                             const KernelFacts& kernel, ObjectLoader& loader) {
+LoadedPrograms load_programs(const std::vector<OperationPlan>& plan, ObjectLoader& loader) {
   LoadedPrograms out;
-  out.operations.reserve(wanted.size());
+  out.operations.reserve(plan.size());
   std::vector<Pending> pending;
-  for (std::string_view op : wanted) {
+  for (const OperationPlan& op : plan) {
     OperationStatus s;
-    s.operation = std::string(op);
-    std::vector<const Implementation*> impls;
-    for (const Implementation& impl : candidates) {
-      if (impl.operation == op) {
-        impls.push_back(&impl);
-        s.domain = impl.domain;
-      }
-    }
+    s.operation = op.operation;
+    s.domain = op.domain;
     out.operations.push_back(std::move(s));
-    if (impls.empty()) out.operations.back().attempts.push_back("no implementation in catalogue");
-    pending.push_back({nullptr, std::move(impls)});
+    std::vector<const Implementation*> usable;
+    for (const Choice& c : op.choices) {
+      if (c.usable()) usable.push_back(c.impl);
+    }
+    pending.push_back({nullptr, std::move(usable)});
   }
-  for (size_t i = 0; i < pending.size(); ++i) pending[i].status = &out.operations[i];
+  for (size_t i = 0; i < pending.size(); ++i) {
+    pending[i].status = &out.operations[i];
+    // Unusable choices are recorded in plan order before any load is tried.
+    for (const Choice& c : plan[i].choices) {
+      if (!c.usable()) record_failure(out.operations[i], c.type, c.variant(), c.status, c.reason);
+    }
+  }
 
   // Each round gives every unresolved operation its next available
   // implementation; operations that fail come back for another round.
@@ -83,11 +94,6 @@ LoadedPrograms load_programs(const std::vector<std::string_view>& wanted,
       while (!p.remaining.empty()) {
         const Implementation* impl = p.remaining.front();
         p.remaining.erase(p.remaining.begin());
-        auto why_not = impl->unavailable ? impl->unavailable(kernel) : std::nullopt;
-        if (why_not) {
-          record_failure(*p.status, *impl, *why_not);
-          continue;
-        }
         round[impl->object].push_back({&p, impl});
         break;
       }
@@ -112,7 +118,7 @@ LoadedPrograms load_programs(const std::vector<std::string_view>& wanted,
         for (auto& member : members) {
           auto alone = loader.load(*object, member.second->programs);
           if (!alone) {
-            record_failure(*member.first->status, *member.second, "load: " + alone.error());
+            record_failure(*member.first->status, *member.second, AttemptStatus::load_failed, alone.error());
             continue;
           }
           instances.emplace_back(std::move(alone.value()),
@@ -123,12 +129,12 @@ LoadedPrograms load_programs(const std::vector<std::string_view>& wanted,
         for (auto& [p, impl] : users) {
           auto attached = attach_all(*obj, *impl);
           if (!attached) {
-            record_failure(*p->status, *impl, attached.error());
+            record_failure(*p->status, *impl, AttemptStatus::attach_failed, attached.error());
             continue;
           }
           p->status->attached = true;
           p->status->chosen = impl;
-          p->status->last_tried = impl->probe_type;
+          p->status->attempts.push_back({impl->probe_type, std::string(impl->variant), AttemptStatus::attached, ""});
           log::info("counting operation",
                     {{"operation", p->status->operation},
                      {"probe_type", to_string(impl->probe_type)},
@@ -142,7 +148,8 @@ LoadedPrograms load_programs(const std::vector<std::string_view>& wanted,
   for (const OperationStatus& s : out.operations) {
     if (!s.attached) {
       std::string all;
-      for (const auto& a : s.attempts) all += (all.empty() ? "" : "; ") + a;
+      for (const auto& a : s.attempts) all += (all.empty() ? "" : "; ") + a.describe();
+      if (all.empty()) all = "no implementation for the allowed probe types";
       log::error("operation is not counted", {{"operation", s.operation}, {"attempts", all}});
     }
   }

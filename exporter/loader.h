@@ -1,12 +1,12 @@
-// Chooses, loads and attaches one implementation per operation.
+// Loads and attaches one implementation per operation, following the plan.
 //
-// For every operation the loader tries the catalogue's implementations in
-// order, skipping those the kernel cannot offer (with the reason). All
-// chosen programs of one BPF object are loaded together; if that load fails,
-// each operation is retried in an object of its own, so one program the
-// verifier rejects never takes the others down. An operation whose load or
-// attach fails moves on to its next implementation. Every decision is
-// logged and kept in the result for cgio_bpf_program_attached.
+// For every operation the loader tries the plan's usable choices in order
+// (the unusable ones are recorded with their reason). All chosen programs of
+// one BPF object are loaded together; if that load fails, each operation is
+// retried in an object of its own, so one program the verifier rejects never
+// takes the others down. An operation whose load or attach fails moves on to
+// its next choice. Every decision is logged and kept in the result for
+// cgio_bpf_program_attached.
 #pragma once
 
 #include <memory>
@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plan.h"
 #include "programs.h"
 #include "result.h"
 
@@ -36,17 +37,27 @@ class ObjectLoader {
       const BpfObjectSpec& object, const std::vector<std::string_view>& programs) = 0;
 };
 
+// One probe type considered for an operation, and what became of it.
+struct Attempt {
+  ProbeType type = ProbeType::tracepoint;
+  std::string variant;  // empty when no variant matched
+  AttemptStatus status = AttemptStatus::usable;
+  std::string reason;   // empty when attached
+
+  std::string describe() const;  // "fentry/flags: reason"
+};
+
 struct OperationStatus {
   std::string operation;
   Domain domain = Domain::vfs;
   bool attached = false;
   const Implementation* chosen = nullptr;  // set when attached
-  // One line per implementation that was skipped or failed, in order tried.
-  std::vector<std::string> attempts;
+  // In the order tried; the last one is the attached one when attached.
+  std::vector<Attempt> attempts;
 
-  // Probe type shown in metrics: the chosen one, else the last one tried.
+  // Probe type and variant shown in metrics: the chosen ones, else the last tried.
   std::string probe_type_label() const;
-  ProbeType last_tried = ProbeType::tracepoint;
+  std::string variant_label() const;
 };
 
 struct LoadedPrograms {
@@ -56,10 +67,7 @@ struct LoadedPrograms {
   size_t attached_count() const;
 };
 
-// `wanted` lists the operations to count; `candidates` is the catalogue (or a
-// test table). Never throws; failures are in the returned statuses.
-LoadedPrograms load_programs(const std::vector<std::string_view>& wanted,
-                             std::span<const Implementation> candidates,
-                             const KernelFacts& kernel, ObjectLoader& loader);
+// Never throws; failures are in the returned statuses.
+LoadedPrograms load_programs(const std::vector<OperationPlan>& plan, ObjectLoader& loader);
 
 }  // namespace cgio

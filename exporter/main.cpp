@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
     std::fputs(exit->text.c_str(), exit->to_stderr ? stderr : stdout);
     return exit->code;
   }
+  const auto& options = std::get<cgio::Options>(parsed);
+  if (options.print_plan) return cgio::print_plan(options);
   // Block the stop signals before any thread starts, so they inherit the
   // mask and run() receives them synchronously with sigwait.
   sigset_t stop;
@@ -21,5 +23,5 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  return cgio::run(std::get<cgio::Options>(parsed));
+  return cgio::run(options);
 }

@@ -40,6 +40,15 @@ po::options_description describe() {
       ("vfs.include-pseudo-fs",
        "Also count reads and writes of files on kernel pseudo filesystems (proc, sysfs, "
        "cgroup, debugfs, tracefs, bpf, devpts, ...).")
+      ("bpf.probe-type", po::value<std::string>()->value_name("type"),
+       "auto, fentry, kprobe or tracepoint (default auto: per operation the cheapest type this "
+       "kernel loads and attaches, falling back fentry -> kprobe -> tracepoint). A forced type "
+       "counts only what that type can count on this kernel.")
+      ("bpf.btf-path", po::value<std::string>()->value_name("file"),
+       "Kernel BTF to check prototypes and relocate programs against (default "
+       "/sys/kernel/btf/vmlinux).")
+      ("print-plan", "Print which probe type and kernel variant each operation would use on this "
+                     "kernel, and why, without loading anything; then exit.")
       ("bpf.map-entries", po::value<std::string>()->value_name("n"),
        "Maximum number of cgroups each counter map holds (default 16384). Updates for "
        "further cgroups are lost and counted in cgio_bpf_map_full_total.")
@@ -109,6 +118,17 @@ std::variant<Options, CliExit> parse_options(int argc, const char* const argv[],
     else if (key == "web.telemetry-path") opts.telemetry_path = value;
     else if (key == "path.procfs") opts.procfs = value;
     else if (key == "path.cgroup2") opts.cgroup2_root = value;
+    else if (key == "bpf.btf-path") opts.btf_path = value;
+    else if (key == "print-plan") opts.print_plan = true;
+    else if (key == "bpf.probe-type") {
+      if (value == "auto") {
+        opts.probe_type.reset();
+      } else if (auto t = parse_probe_type(value)) {
+        opts.probe_type = *t;
+      } else {
+        return usage_error("invalid --bpf.probe-type \"" + value + "\": use auto, fentry, kprobe or tracepoint");
+      }
+    }
     else if (key == "bpf.map-entries") {
       auto n = parse_map_entries(value);
       if (!n) return usage_error(n.error());

@@ -5,7 +5,10 @@
 #include <string>
 #include <variant>
 
+#include <optional>
+
 #include "listen_address.h"
+#include "probe_type.h"
 #include "log.h"
 
 namespace cgio {
@@ -21,6 +24,9 @@ struct Options {
   log::Level log_level = log::Level::info;
   std::string procfs = "/proc";
   std::string cgroup2_root;               // empty: discover from mountinfo
+  std::optional<ProbeType> probe_type;    // forced probe type; nullopt = auto
+  std::string btf_path;                   // empty: /sys/kernel/btf/vmlinux
+  bool print_plan = false;
 };
 
 // What main() does instead of running: print `text` (to stderr when

@@ -64,6 +64,11 @@ struct task_struct {
 	struct files_struct *files;
 };
 
+/* include/uapi/linux/openat2.h; do_sys_openat2() gets a kernel copy. */
+struct open_how {
+	__u64 flags;
+};
+
 struct sock_common {
 	unsigned short skc_family;
 };

@@ -77,6 +77,23 @@ static __always_inline bool cgio_counted_file(struct file *file)
 	return !cgio_pseudo_fs(BPF_CORE_READ(inode, i_sb, s_magic));
 }
 
+/* The struct file behind `fd` in the current task's table, or NULL. One
+ * bound check against the live fdtable replaces any loop. Works from every
+ * probe type (plain task pointer, CO-RE reads). */
+static __always_inline struct file *cgio_fd_file(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
 /* One read-family or write-family call on `file` that returned `ret`.
  * `base` is CGIO_VFS_READS or CGIO_VFS_WRITES. */
 static __always_inline void cgio_count_rw(struct file *file, long ret, int base)
@@ -109,23 +126,25 @@ static __always_inline void cgio_count_call(long ret, int calls)
 }
 
 /*
- * One open/openat/openat2/creat call. A successful open created a file iff
- * the kernel marked the new struct file FMODE_CREATED; a failed open with
- * O_CREAT is a failed create.
+ * One open/openat/openat2/creat call that returned `ret` (the new fd or
+ * -errno). A successful open created a file iff the kernel marked the new
+ * struct file FMODE_CREATED; a failed open with O_CREAT is a failed create.
  */
-static __always_inline void cgio_count_open(long ret, struct file *opened, bool o_creat)
+static __always_inline void cgio_count_open(int ret, __u64 flags)
 {
 	struct cgio_vfs_value *v = cgio_vfs_value();
+	struct file *opened;
 
 	if (!v)
 		return;
 	cgio_add(&v->counter[CGIO_VFS_OPENS], 1);
 	if (ret < 0) {
 		cgio_add(&v->counter[CGIO_VFS_OPEN_ERRORS], 1);
-		if (o_creat)
+		if (flags & CGIO_O_CREAT)
 			cgio_add(&v->counter[CGIO_VFS_CREATE_ERRORS], 1);
 		return;
 	}
+	opened = cgio_fd_file(ret);
 	if (opened && (BPF_CORE_READ(opened, f_mode) & CGIO_FMODE_CREATED))
 		cgio_add(&v->counter[CGIO_VFS_CREATES], 1);
 }

@@ -134,19 +134,34 @@ TEST(MetricTables, NetSeriesCoverEveryProtocolFamilySlotOnce) {
 }
 
 TEST(BpfStatusCollector, ReportsEveryOperationAndLostUpdates) {
-  BpfStatusCollector c({{"vfs_read", "tracepoint", "sys_exit", true}, {"net_send", "tracepoint", "", false}},
+  BpfStatusCollector c("6.1.0-test",
+                       {{"vfs_read", "tracepoint", "sys_exit", true,
+                         {{"fentry", "vfs", "probe_refused"}, {"tracepoint", "sys_exit", "attached"}}},
+                        {"net_send", "tracepoint", "", false, {{"tracepoint", "", "requirement_missing"}}}},
                        [] { return Result<std::vector<uint64_t>>(std::vector<uint64_t>{5, 0}); },
                        {"vfs", ""});
   EXPECT_EQ(render(c),
             "# HELP cgio_bpf_program_attached 1 if the BPF programs counting this operation are "
-            "attached, 0 if the operation is not counted (see the exporter's log for why).\n"
+            "attached, 0 if the operation is not counted (see the exporter's log for why); probe_type "
+            "and variant name the implementation in use, or the last one tried.\n"
             "# TYPE cgio_bpf_program_attached gauge\n"
-            "cgio_bpf_program_attached{probe_type=\"tracepoint\",program=\"vfs_read\"} 1\n"
-            "cgio_bpf_program_attached{probe_type=\"tracepoint\",program=\"net_send\"} 0\n"
+            "cgio_bpf_program_attached{probe_type=\"tracepoint\",program=\"vfs_read\",variant=\"sys_exit\"} 1\n"
+            "cgio_bpf_program_attached{probe_type=\"tracepoint\",program=\"net_send\",variant=\"\"} 0\n"
+            "# HELP cgio_bpf_program_status 1 for every probe type considered for an operation, with "
+            "what became of it: attached, usable, prototype_mismatch (no variant matches the kernel's "
+            "BTF), requirement_missing, probe_refused (a trivial program of the type did not load or "
+            "attach), load_failed, attach_failed. The log has the full reason.\n"
+            "# TYPE cgio_bpf_program_status gauge\n"
+            "cgio_bpf_program_status{probe_type=\"fentry\",program=\"vfs_read\",status=\"probe_refused\",variant=\"vfs\"} 1\n"
+            "cgio_bpf_program_status{probe_type=\"tracepoint\",program=\"vfs_read\",status=\"attached\",variant=\"sys_exit\"} 1\n"
+            "cgio_bpf_program_status{probe_type=\"tracepoint\",program=\"net_send\",status=\"requirement_missing\",variant=\"\"} 1\n"
             "# HELP cgio_bpf_map_full_total Counter updates lost because the counter map was full "
             "(raise --bpf.map-entries) or the kernel could not allocate an entry.\n"
             "# TYPE cgio_bpf_map_full_total counter\n"
-            "cgio_bpf_map_full_total{map=\"vfs\"} 5\n");
+            "cgio_bpf_map_full_total{map=\"vfs\"} 5\n"
+            "# HELP cgio_kernel_info Release of the running kernel (uname -r); always 1.\n"
+            "# TYPE cgio_kernel_info gauge\n"
+            "cgio_kernel_info{release=\"6.1.0-test\"} 1\n");
 }
 
 class Throwing final : public prometheus::Collectable {

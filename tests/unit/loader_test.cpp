@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "loader.h"
@@ -62,12 +63,17 @@ const BpfObjectSpec kKp{"kp", nullptr};
 
 std::vector<Implementation> table() {
   return {
-      {"read", Domain::vfs, ProbeType::kprobe, "v1", &kKp, {"kp_read_entry", "kp_read_exit"}, nullptr},
-      {"read", Domain::vfs, ProbeType::tracepoint, "sys_exit", &kTp, {"tp_read"}, nullptr},
-      {"write", Domain::vfs, ProbeType::kprobe, "v1", &kKp, {"kp_write"}, nullptr},
-      {"write", Domain::vfs, ProbeType::tracepoint, "sys_exit", &kTp, {"tp_write"}, nullptr},
-      {"send", Domain::net, ProbeType::tracepoint, "sock_length", &kTp, {"tp_send"}, nullptr},
+      {"read", Domain::vfs, ProbeType::kprobe, "v1", {}, &kKp, {"kp_read_entry", "kp_read_exit"}},
+      {"read", Domain::vfs, ProbeType::tracepoint, "sys_exit", {}, &kTp, {"tp_read"}},
+      {"write", Domain::vfs, ProbeType::kprobe, "v1", {}, &kKp, {"kp_write"}},
+      {"write", Domain::vfs, ProbeType::tracepoint, "sys_exit", {}, &kTp, {"tp_write"}},
+      {"send", Domain::net, ProbeType::tracepoint, "sock_length", {}, &kTp, {"tp_send"}},
   };
+}
+
+LoadedPrograms load(const std::vector<std::string_view>& ops, const std::vector<Implementation>& t,
+                    ObjectLoader& loader, const KernelFacts& facts = {}) {
+  return load_programs(make_plan(ops, t, facts, std::nullopt), loader);
 }
 
 const OperationStatus& op(const LoadedPrograms& r, const std::string& name) {
@@ -75,13 +81,11 @@ const OperationStatus& op(const LoadedPrograms& r, const std::string& name) {
                        [&](const OperationStatus& s) { return s.operation == name; });
 }
 
-KernelFacts no_facts() { return {}; }
-
 TEST(Loader, LoadsEachObjectOnceWhenEverythingWorks) {
   FakeKernel k;
   FakeLoader loader(k);
   const auto t = table();
-  auto r = load_programs({"read", "write", "send"}, t, no_facts(), loader);
+  auto r = load({"read", "write", "send"}, t, loader);
   EXPECT_EQ(r.attached_count(), 3u);
   EXPECT_EQ(k.loads.size(), 2u) << "one load per object";
   EXPECT_EQ(op(r, "read").chosen->probe_type, ProbeType::kprobe);
@@ -94,13 +98,14 @@ TEST(Loader, OneRejectedProgramDoesNotTakeTheOthersDown) {
   k.reject_load = {"kp_write"};
   FakeLoader loader(k);
   const auto t = table();
-  auto r = load_programs({"read", "write", "send"}, t, no_facts(), loader);
+  auto r = load({"read", "write", "send"}, t, loader);
   EXPECT_EQ(r.attached_count(), 3u);
   EXPECT_EQ(op(r, "read").chosen->probe_type, ProbeType::kprobe) << "read stays on kprobe";
   EXPECT_EQ(op(r, "write").chosen->probe_type, ProbeType::tracepoint) << "write falls back";
-  ASSERT_EQ(op(r, "write").attempts.size(), 1u);
-  EXPECT_NE(op(r, "write").attempts[0].find("kprobe/v1: load: verifier rejected kp_write"), std::string::npos)
-      << op(r, "write").attempts[0];
+  ASSERT_EQ(op(r, "write").attempts.size(), 2u);
+  EXPECT_EQ(op(r, "write").attempts[0].status, AttemptStatus::load_failed);
+  EXPECT_EQ(op(r, "write").attempts[0].describe(), "kprobe/v1: verifier rejected kp_write");
+  EXPECT_EQ(op(r, "write").attempts[1].status, AttemptStatus::attached);
 }
 
 TEST(Loader, PartialAttachIsUndoneAndTheOperationFallsBack) {
@@ -108,9 +113,10 @@ TEST(Loader, PartialAttachIsUndoneAndTheOperationFallsBack) {
   k.reject_attach = {"kp_read_exit"};
   FakeLoader loader(k);
   const auto t = table();
-  auto r = load_programs({"read"}, t, no_facts(), loader);
+  auto r = load({"read"}, t, loader);
   EXPECT_TRUE(op(r, "read").attached);
   EXPECT_EQ(op(r, "read").chosen->probe_type, ProbeType::tracepoint);
+  EXPECT_EQ(op(r, "read").attempts[0].status, AttemptStatus::attach_failed);
   EXPECT_FALSE(k.attached.contains("kp_read_entry")) << "half-attached operation must be detached";
   EXPECT_TRUE(k.attached.contains("tp_read"));
 }
@@ -119,10 +125,12 @@ TEST(Loader, UnavailableImplementationIsSkippedWithItsReason) {
   FakeKernel k;
   FakeLoader loader(k);
   auto t = table();
-  t[0].unavailable = [](const KernelFacts&) { return std::optional<std::string>("no kprobes here"); };
-  auto r = load_programs({"read"}, t, no_facts(), loader);
+  t[0].requires_ = [](const KernelFacts&) { return std::optional<std::string>("no kprobes here"); };
+  auto r = load({"read"}, t, loader);
   EXPECT_EQ(op(r, "read").chosen->probe_type, ProbeType::tracepoint);
-  EXPECT_EQ(op(r, "read").attempts, std::vector<std::string>{"kprobe/v1: no kprobes here"});
+  ASSERT_EQ(op(r, "read").attempts.size(), 2u);
+  EXPECT_EQ(op(r, "read").attempts[0].describe(), "kprobe/v1: no kprobes here");
+  EXPECT_EQ(op(r, "read").attempts[0].status, AttemptStatus::requirement_missing);
   for (const auto& l : k.loads) {
     EXPECT_EQ(std::count(l.begin(), l.end(), "kp_read_entry"), 0) << "never loaded";
   }
@@ -133,30 +141,58 @@ TEST(Loader, OperationWithNothingWorkingIsReportedNotAttached) {
   k.reject_load = {"kp_read_entry", "tp_read"};
   FakeLoader loader(k);
   const auto t = table();
-  auto r = load_programs({"read", "send"}, t, no_facts(), loader);
+  auto r = load({"read", "send"}, t, loader);
   EXPECT_FALSE(op(r, "read").attached);
   EXPECT_EQ(op(r, "read").attempts.size(), 2u);
   EXPECT_EQ(op(r, "read").probe_type_label(), "tracepoint") << "the last type tried";
+  EXPECT_EQ(op(r, "read").variant_label(), "sys_exit");
   EXPECT_TRUE(op(r, "send").attached);
   EXPECT_EQ(r.attached_count(), 1u);
 }
 
-TEST(Loader, UnknownOperationIsReported) {
+TEST(Loader, RefusedRealProbeMovesToTheNextType) {
   FakeKernel k;
   FakeLoader loader(k);
   const auto t = table();
-  auto r = load_programs({"nope"}, t, no_facts(), loader);
-  EXPECT_FALSE(op(r, "nope").attached);
-  EXPECT_EQ(op(r, "nope").attempts, std::vector<std::string>{"no implementation in catalogue"});
+  KernelFacts facts;
+  facts.probe = [](ProbeType type, std::string_view) -> Result<void> {
+    if (type == ProbeType::kprobe) return Error{"no kprobe PMU"};
+    return {};
+  };
+  auto r = load({"read", "write"}, t, loader, facts);
+  EXPECT_EQ(op(r, "read").chosen->probe_type, ProbeType::tracepoint);
+  EXPECT_EQ(op(r, "read").attempts[0].status, AttemptStatus::probe_refused);
+  for (const auto& l : k.loads) {
+    EXPECT_EQ(std::count(l.begin(), l.end(), "kp_write"), 0) << "a refused type is never loaded";
+  }
 }
 
-TEST(Catalogue, EveryOperationHasAnImplementationAndProgramsAreUnique) {
-  std::set<std::pair<std::string, std::string>> seen;  // (object, program) per probe variant
+TEST(Loader, ForcedProbeTypeWithNothingAvailableAttachesNothing) {
+  FakeKernel k;
+  FakeLoader loader(k);
+  const auto t = table();
+  auto r = load_programs(make_plan({"read", "send"}, t, {}, ProbeType::fentry), loader);
+  EXPECT_EQ(r.attached_count(), 0u);
+  EXPECT_TRUE(k.loads.empty());
+  EXPECT_TRUE(op(r, "send").attempts.empty()) << "no fentry implementation: nothing tried";
+}
+
+TEST(Catalogue, EveryOperationHasAnImplementationAndNoProgramServesTwoOperations) {
+  std::map<std::pair<std::string, std::string>, std::string> owner;  // (object, program) -> operation
   for (const auto& impl : catalogue()) {
     EXPECT_FALSE(impl.programs.empty()) << impl.operation;
     for (auto p : impl.programs) {
-      EXPECT_TRUE(seen.insert({std::string(impl.object->name), std::string(p)}).second)
-          << p << " is used by two operations";
+      const auto [it, fresh] =
+          owner.emplace(std::pair{std::string(impl.object->name), std::string(p)}, std::string(impl.operation));
+      EXPECT_EQ(it->second, impl.operation) << p << " is used by two operations";
+    }
+  }
+  for (std::string_view op : {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir",
+                              "net_send", "net_receive"}) {
+    for (ProbeType type : kProbeTypesByPreference) {
+      bool found = false;
+      for (const auto& impl : catalogue()) found = found || (impl.operation == op && impl.probe_type == type);
+      EXPECT_TRUE(found) << op << " has no " << to_string(type) << " implementation";
     }
   }
   EXPECT_EQ(operations(Domain::vfs),

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Entry arguments carried from a kprobe to its kretprobe. A kretprobe only
+ * sees the return value, and the bytes counted are always that return
+ * value, never the size requested at entry; what the return needs from the
+ * entry (the file, the socket, the open flags) is kept per thread and
+ * function here.
+ *
+ * LRU, so an entry whose return was never seen (a kretprobe miss) cannot
+ * pin a slot forever. 16384 calls in flight at once is far beyond what a
+ * node has blocked inside these functions.
+ */
+#ifndef CGIO_KPROBE_BPF_H
+#define CGIO_KPROBE_BPF_H
+
+#include "cgio_common.bpf.h"
+
+struct cgio_args_key {
+	__u64 pid_tgid;
+	__u64 function;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct cgio_args_key);
+	__type(value, __u64);
+} cgio_kprobe_args SEC(".maps");
+
+static __always_inline void cgio_stash(__u64 function, __u64 arg)
+{
+	struct cgio_args_key key = {bpf_get_current_pid_tgid(), function};
+
+	bpf_map_update_elem(&cgio_kprobe_args, &key, &arg, BPF_ANY);
+}
+
+/* The stashed argument (0 when none), removed from the map. */
+static __always_inline __u64 cgio_take(__u64 function)
+{
+	struct cgio_args_key key = {bpf_get_current_pid_tgid(), function};
+	__u64 *arg = bpf_map_lookup_elem(&cgio_kprobe_args, &key);
+	__u64 value;
+
+	if (!arg)
+		return 0;
+	value = *arg;
+	bpf_map_delete_elem(&cgio_kprobe_args, &key);
+	return value;
+}
+
+#endif

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * TCP/UDP counting with fexit trampolines on the protocols' sendmsg and
+ * recvmsg (and sendpage, before 6.5 removed it): the cheapest hooks where
+ * the kernel allows trampolines. The return value is what was transferred.
+ *
+ * fexit reads the return value after the function's arguments, so a program
+ * declared with the wrong number of arguments would read an argument as the
+ * result. The recvmsg prototypes changed twice; each shape has its own
+ * program, and the exporter loads the one whose arity the running kernel's
+ * BTF confirms.
+ */
+#define CGIO_PREEMPTIBLE /* trampolines only disable migration */
+#include "cgio_net.bpf.h"
+
+SEC("fexit/tcp_sendmsg")
+int BPF_PROG(cgio_fx_tcp_send, struct sock *sk, void *msg, __u64 size, int ret)
+{
+	cgio_count_net(sk, ret, CGIO_SEND, CGIO_ANY_FAMILY);
+	return 0;
+}
+
+SEC("fexit/udp_sendmsg")
+int BPF_PROG(cgio_fx_udp_send, struct sock *sk, void *msg, __u64 len, int ret)
+{
+	cgio_count_net(sk, ret, CGIO_SEND, CGIO_AF_INET);
+	return 0;
+}
+
+SEC("fexit/udpv6_sendmsg")
+int BPF_PROG(cgio_fx_udp6_send, struct sock *sk, void *msg, __u64 len, int ret)
+{
+	cgio_count_net(sk, ret, CGIO_SEND, CGIO_ANY_FAMILY);
+	return 0;
+}
+
+/* Before 6.5: sendfile/splice to a socket arrive through sendpage. */
+SEC("fexit/tcp_sendpage")
+int BPF_PROG(cgio_fx_tcp_page, struct sock *sk, void *page, int offset, __u64 size, int flags, int ret)
+{
+	cgio_count_net(sk, ret, CGIO_SEND, CGIO_ANY_FAMILY);
+	return 0;
+}
+
+SEC("fexit/udp_sendpage")
+int BPF_PROG(cgio_fx_udp_page, struct sock *sk, void *page, int offset, __u64 size, int flags, int ret)
+{
+	cgio_count_net(sk, ret, CGIO_SEND, CGIO_ANY_FAMILY);
+	return 0;
+}
+
+/* recvmsg(sk, msg, len, noblock, flags, addr_len): before 5.19. */
+#define CGIO_RECV_NOBLOCK(fn, name)                                                       \
+	SEC("fexit/" #fn)                                                                 \
+	int BPF_PROG(name, struct sock *sk, void *msg, __u64 len, int noblock, int flags, \
+		     void *addr_len, int ret)                                             \
+	{                                                                                 \
+		cgio_count_net(sk, ret, CGIO_RECEIVE, CGIO_ANY_FAMILY);                    \
+		return 0;                                                                 \
+	}
+
+/* recvmsg(sk, msg, len, flags, addr_len): 5.19 removed noblock. */
+#define CGIO_RECV_ADDR_LEN(fn, name)                                                      \
+	SEC("fexit/" #fn)                                                                 \
+	int BPF_PROG(name, struct sock *sk, void *msg, __u64 len, int flags, void *addr_len, \
+		     int ret)                                                             \
+	{                                                                                 \
+		cgio_count_net(sk, ret, CGIO_RECEIVE, CGIO_ANY_FAMILY);                    \
+		return 0;                                                                 \
+	}
+
+/* recvmsg(sk, msg, len, flags): addr_len removed later (6.18 has this form). */
+#define CGIO_RECV_FLAGS(fn, name)                                                         \
+	SEC("fexit/" #fn)                                                                 \
+	int BPF_PROG(name, struct sock *sk, void *msg, __u64 len, int flags, int ret)     \
+	{                                                                                 \
+		cgio_count_net(sk, ret, CGIO_RECEIVE, CGIO_ANY_FAMILY);                    \
+		return 0;                                                                 \
+	}
+
+CGIO_RECV_NOBLOCK(tcp_recvmsg, cgio_fx_tcp_recv6)
+CGIO_RECV_NOBLOCK(udp_recvmsg, cgio_fx_udp_recv6)
+CGIO_RECV_NOBLOCK(udpv6_recvmsg, cgio_fx_udp6_recv6)
+CGIO_RECV_ADDR_LEN(tcp_recvmsg, cgio_fx_tcp_recv5)
+CGIO_RECV_ADDR_LEN(udp_recvmsg, cgio_fx_udp_recv5)
+CGIO_RECV_ADDR_LEN(udpv6_recvmsg, cgio_fx_udp6_recv5)
+CGIO_RECV_FLAGS(tcp_recvmsg, cgio_fx_tcp_recv4)
+CGIO_RECV_FLAGS(udp_recvmsg, cgio_fx_udp_recv4)
+CGIO_RECV_FLAGS(udpv6_recvmsg, cgio_fx_udp6_recv4)

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * VFS counting with fexit trampolines: the cheapest hooks where the kernel
+ * allows them, and the same counts as the syscall tracepoints.
+ *
+ * Reads and writes: vfs_read/vfs_write (read, pread64, write, pwrite64) and
+ * vfs_readv/vfs_writev (readv, preadv, preadv2 and the write side), whose
+ * struct file tells "regular file" directly.
+ *
+ * Opens, mkdir, unlink, rmdir: the namei entry points do_sys_openat2,
+ * do_mkdirat, do_unlinkat and do_rmdir, not vfs_create/vfs_mkdir/vfs_unlink/
+ * vfs_rmdir. The entry points run once per syscall and return its result,
+ * including failures during path lookup (missing parent, existing
+ * directory) that never reach vfs_*; the vfs_* functions are also called a
+ * second time by stacking filesystems (overlayfs, under every container)
+ * and by in-kernel servers, and open(O_CREAT) does not call vfs_create.
+ *
+ * Their return type moved between long and int across versions; the values
+ * (an fd or -errno) fit an int, so the result is read as int, which is right
+ * for both.
+ */
+#define CGIO_PREEMPTIBLE /* trampolines only disable migration */
+#include "cgio_vfs.bpf.h"
+
+SEC("fexit/vfs_read")
+int BPF_PROG(cgio_fx_read, struct file *file, void *buf, __u64 count, void *pos, long ret)
+{
+	cgio_count_rw(file, ret, CGIO_VFS_READS);
+	return 0;
+}
+
+SEC("fexit/vfs_readv")
+int BPF_PROG(cgio_fx_readv, struct file *file, void *vec, unsigned long vlen, void *pos, int flags,
+	     long ret)
+{
+	cgio_count_rw(file, ret, CGIO_VFS_READS);
+	return 0;
+}
+
+SEC("fexit/vfs_write")
+int BPF_PROG(cgio_fx_write, struct file *file, void *buf, __u64 count, void *pos, long ret)
+{
+	cgio_count_rw(file, ret, CGIO_VFS_WRITES);
+	return 0;
+}
+
+SEC("fexit/vfs_writev")
+int BPF_PROG(cgio_fx_writev, struct file *file, void *vec, unsigned long vlen, void *pos, int flags,
+	     long ret)
+{
+	cgio_count_rw(file, ret, CGIO_VFS_WRITES);
+	return 0;
+}
+
+/* open, openat, openat2 and creat all end here with a kernel copy of the
+ * open flags (struct open_how). */
+SEC("fexit/do_sys_openat2")
+int BPF_PROG(cgio_fx_open, int dfd, void *filename, struct open_how *how, long ret)
+{
+	cgio_count_open((int)ret, BPF_CORE_READ(how, flags));
+	return 0;
+}
+
+SEC("fexit/do_mkdirat")
+int BPF_PROG(cgio_fx_mkdir, int dfd, void *name, unsigned short mode, long ret)
+{
+	cgio_count_call((int)ret, CGIO_VFS_MKDIRS);
+	return 0;
+}
+
+/* unlink, and unlinkat without AT_REMOVEDIR. */
+SEC("fexit/do_unlinkat")
+int BPF_PROG(cgio_fx_unlink, int dfd, void *name, long ret)
+{
+	cgio_count_call((int)ret, CGIO_VFS_UNLINKS);
+	return 0;
+}
+
+/* rmdir, and unlinkat with AT_REMOVEDIR. */
+SEC("fexit/do_rmdir")
+int BPF_PROG(cgio_fx_rmdir, int dfd, void *name, long ret)
+{
+	cgio_count_call((int)ret, CGIO_VFS_RMDIRS);
+	return 0;
+}

@@ -1,0 +1,225 @@
+// The selection logic fed with BTF shaped like each kernel generation cgio
+// must survive: the right variant per probe type, BTF winning over the
+// version table, and clean refusals.
+#include <gtest/gtest.h>
+
+#include "btf_fixture.h"
+#include "plan.h"
+
+namespace cgio {
+namespace {
+
+using test::KernelShape;
+using test::shaped_btf;
+
+struct Fixture {
+  KernelBtf btf;
+  KernelFacts facts;
+  Fixture(const KernelShape& shape, KernelVersion version) : btf(shaped_btf(shape)) {
+    facts.release = version.str() + "-fixture";
+    facts.version = version;
+    facts.btf = &btf;
+    facts.btf_source = "fixture";
+  }
+  std::vector<OperationPlan> plan(std::optional<ProbeType> only = std::nullopt) const {
+    std::vector<std::string_view> ops = operations(Domain::vfs);
+    for (auto op : operations(Domain::net)) ops.push_back(op);
+    return make_plan(ops, catalogue(), facts, only);
+  }
+};
+
+const Choice& choice(const std::vector<OperationPlan>& plan, std::string_view op, ProbeType type) {
+  for (const auto& p : plan) {
+    if (p.operation != op) continue;
+    for (const auto& c : p.choices) {
+      if (c.type == type) return c;
+    }
+  }
+  static const Choice none;
+  ADD_FAILURE() << "no " << to_string(type) << " choice for " << op;
+  return none;
+}
+
+KernelShape v5_8() { return {true, 6, true, false, false, true}; }
+KernelShape v5_12() { return {true, 6, true, false, false, true}; }
+KernelShape v6_3() { return {false, 5, true, true, true, true}; }
+KernelShape v6_15() { return {false, 5, false, true, true, true}; }
+KernelShape v6_19() { return {false, 4, false, true, true, true}; }
+
+struct Generation {
+  const char* name;
+  KernelShape shape;
+  KernelVersion version;
+  const char* recv_variant;  // fentry net_receive
+  const char* send_variant;  // fentry and kprobe net_send
+  bool tracepoints;          // tracepoint type usable for vfs and net
+};
+
+class Generations : public ::testing::TestWithParam<Generation> {};
+
+TEST_P(Generations, PickTheVariantWrittenForThem) {
+  const Generation& g = GetParam();
+  Fixture f(g.shape, g.version);
+  const auto plan = f.plan();
+  for (const auto& p : plan) {
+    ASSERT_EQ(p.choices.size(), 3u) << p.operation;
+    EXPECT_EQ(p.choices[0].type, ProbeType::fentry) << "fentry is preferred";
+    EXPECT_EQ(p.choices[1].type, ProbeType::kprobe);
+    EXPECT_EQ(p.choices[2].type, ProbeType::tracepoint);
+  }
+  const Choice& recv = choice(plan, "net_receive", ProbeType::fentry);
+  EXPECT_TRUE(recv.usable()) << recv.reason;
+  EXPECT_EQ(recv.variant(), g.recv_variant);
+  EXPECT_TRUE(recv.note.empty()) << "version table and BTF agree: " << recv.note;
+  EXPECT_EQ(choice(plan, "net_send", ProbeType::fentry).variant(), g.send_variant);
+  EXPECT_EQ(choice(plan, "net_send", ProbeType::kprobe).variant(), g.send_variant);
+  EXPECT_EQ(choice(plan, "net_receive", ProbeType::kprobe).variant(), "sock");
+  for (const char* op : {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir"}) {
+    EXPECT_TRUE(choice(plan, op, ProbeType::fentry).usable()) << op << choice(plan, op, ProbeType::fentry).reason;
+    EXPECT_TRUE(choice(plan, op, ProbeType::kprobe).usable()) << op;
+    const Choice& tp = choice(plan, op, ProbeType::tracepoint);
+    EXPECT_EQ(tp.usable(), g.tracepoints) << op << ": " << tp.reason;
+    if (!g.tracepoints) {
+      EXPECT_EQ(tp.status, AttemptStatus::requirement_missing);
+      EXPECT_NE(tp.reason.find("bpf_task_pt_regs"), std::string::npos) << tp.reason;
+    }
+  }
+  const Choice& net_tp = choice(plan, "net_send", ProbeType::tracepoint);
+  EXPECT_EQ(net_tp.usable(), g.tracepoints);
+  if (!g.tracepoints) {
+    EXPECT_NE(net_tp.reason.find("sock_send_length"), std::string::npos) << net_tp.reason;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Plan, Generations,
+    ::testing::Values(Generation{"v5_8", v5_8(), {5, 8, 0}, "noblock", "sendpage", false},
+                      Generation{"v5_12", v5_12(), {5, 12, 0}, "noblock", "sendpage", false},
+                      Generation{"v6_3", v6_3(), {6, 3, 0}, "addr_len", "sendpage", true},
+                      Generation{"v6_15", v6_15(), {6, 15, 0}, "addr_len", "sendmsg", true},
+                      Generation{"v6_19", v6_19(), {6, 19, 0}, "flags", "sendmsg", true}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
+
+TEST(Plan, BtfWinsOverTheVersionTableForBackportedPrototypes) {
+  // A 6.1 kernel whose distribution backported the 4-parameter recvmsg.
+  Fixture f(v6_19(), {6, 1, 0});
+  const auto plan = f.plan();
+  const Choice& recv = choice(plan, "net_receive", ProbeType::fentry);
+  EXPECT_TRUE(recv.usable()) << recv.reason;
+  EXPECT_EQ(recv.variant(), "flags");
+  EXPECT_EQ(recv.version_variant, "addr_len");
+  EXPECT_NE(recv.note.find("kernel 6.1.0 suggests variant addr_len but BTF matches flags"), std::string::npos)
+      << recv.note;
+  EXPECT_NE(recv.note.find("BTF wins"), std::string::npos);
+}
+
+TEST(Plan, SendpageStillPresentOnANewerVersionIsHookedToo) {
+  // Version says 6.10 (no sendpage) but the kernel still has it.
+  KernelShape shape = v6_15();
+  shape.sendpage = true;
+  Fixture f(shape, {6, 10, 0});
+  const auto plan = f.plan();
+  const Choice& send = choice(plan, "net_send", ProbeType::fentry);
+  EXPECT_EQ(send.variant(), "sendpage");
+  EXPECT_NE(send.note.find("tcp_sendpage exists"), std::string::npos) << send.note;
+}
+
+TEST(Plan, UnknownPrototypeRefusesTheProbeTypeCleanly) {
+  KernelShape shape = v6_19();
+  shape.recvmsg_params = 7;
+  Fixture f(shape, {6, 19, 0});
+  const auto plan = f.plan();
+  const Choice& fentry = choice(plan, "net_receive", ProbeType::fentry);
+  EXPECT_FALSE(fentry.usable());
+  EXPECT_EQ(fentry.status, AttemptStatus::prototype_mismatch);
+  EXPECT_NE(fentry.reason.find("no variant matches this kernel"), std::string::npos) << fentry.reason;
+  EXPECT_NE(fentry.reason.find("tcp_recvmsg: 7 parameters"), std::string::npos) << fentry.reason;
+  // The kprobe programs read only the socket: still usable. So is the tracepoint.
+  EXPECT_TRUE(choice(plan, "net_receive", ProbeType::kprobe).usable());
+  EXPECT_TRUE(choice(plan, "net_receive", ProbeType::tracepoint).usable());
+  // Other operations are unaffected.
+  EXPECT_TRUE(choice(plan, "net_send", ProbeType::fentry).usable());
+}
+
+TEST(Plan, InlinedVfsReadvDisablesTheFentryReadButNotWrite) {
+  KernelShape shape = v6_19();
+  shape.vfs_readv = false;
+  Fixture f(shape, {6, 19, 0});
+  const auto plan = f.plan();
+  const Choice& read = choice(plan, "vfs_read", ProbeType::fentry);
+  EXPECT_FALSE(read.usable());
+  EXPECT_NE(read.reason.find("vfs_readv is not in kernel BTF"), std::string::npos) << read.reason;
+  EXPECT_TRUE(choice(plan, "vfs_write", ProbeType::fentry).usable());
+}
+
+TEST(Plan, ReturnTypeOutsideTheSpecIsAMismatch) {
+  test::BtfBuilder b;
+  b.fn("do_rmdir", "char *", {"int", "const char *"});
+  KernelBtf btf = b.build();
+  KernelFacts facts;
+  facts.version = {6, 19, 0};
+  facts.btf = &btf;
+  const auto plan = make_plan({"vfs_rmdir"}, catalogue(), facts, ProbeType::fentry);
+  ASSERT_EQ(plan[0].choices.size(), 1u);
+  EXPECT_NE(plan[0].choices[0].reason.find("do_rmdir: return type *"), std::string::npos) << plan[0].choices[0].reason;
+}
+
+TEST(Plan, ForcedTypeKeepsOnlyItsChoices) {
+  Fixture f(v6_19(), {6, 19, 0});
+  for (const auto& p : f.plan(ProbeType::kprobe)) {
+    ASSERT_EQ(p.choices.size(), 1u) << p.operation;
+    EXPECT_EQ(p.choices[0].type, ProbeType::kprobe);
+  }
+}
+
+TEST(Plan, RealProbeRefusalIsRecordedWithItsReason) {
+  Fixture f(v6_19(), {6, 19, 0});
+  f.facts.probe = [](ProbeType type, std::string_view target) -> Result<void> {
+    if (type == ProbeType::fentry) return Error{"fexit on " + std::string(target) + ": EPERM"};
+    return {};
+  };
+  const auto plan = f.plan();
+  const Choice& c = choice(plan, "vfs_read", ProbeType::fentry);
+  EXPECT_EQ(c.status, AttemptStatus::probe_refused);
+  EXPECT_EQ(c.reason, "fexit on vfs_read: EPERM");
+  EXPECT_EQ(c.variant(), "vfs") << "the variant is still known";
+}
+
+TEST(Plan, RenderedPlanNamesTypesVariantsPrototypesAndReasons) {
+  Fixture f(v5_8(), {5, 8, 0});
+  const std::string text = render_plan(f.plan(), f.facts, std::nullopt);
+  EXPECT_NE(text.find("plan for kernel 5.8.0-fixture"), std::string::npos) << text;
+  EXPECT_NE(text.find("net_receive  fentry      noblock"), std::string::npos) << text;
+  EXPECT_NE(text.find("int tcp_recvmsg(struct sock *, struct msghdr *, size_t, int, int, int *)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tracepoint  sys_exit     unavailable: the kernel has no bpf_task_pt_regs helper"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Prototypes, TypeSpecMatching) {
+  EXPECT_TRUE(type_matches("int|long", "long"));
+  EXPECT_TRUE(type_matches("int|long", "int"));
+  EXPECT_FALSE(type_matches("int|long", "uint"));
+  EXPECT_TRUE(type_matches("*", "struct sock *"));
+  EXPECT_TRUE(type_matches("?", "anything"));
+  EXPECT_TRUE(type_matches("struct sock *", "struct sock *"));
+  EXPECT_FALSE(type_matches("struct sock *", "struct file *"));
+  EXPECT_FALSE(type_matches("*", "long"));
+}
+
+TEST(Prototypes, TypedefsAndConstResolveToCanonicalTypes) {
+  test::BtfBuilder b;
+  b.fn("f", "ssize_t", {"size_t", "umode_t", "const char *", "struct sock *"});
+  KernelBtf btf = b.build();
+  const auto fn = btf.function("f");
+  ASSERT_TRUE(fn);
+  EXPECT_EQ(fn->ret, "long");
+  EXPECT_EQ(fn->params, (std::vector<std::string>{"ulong", "ushort", "*", "struct sock *"}));
+  EXPECT_EQ(fn->c_text, "ssize_t f(size_t, umode_t, const char *, struct sock *)");
+  EXPECT_FALSE(btf.function("g"));
+}
+
+}  // namespace
+}  // namespace cgio
