@@ -27,6 +27,7 @@ build=(
 tests=(
   googletest libgtest-dev
   curl util-linux                          # scrapes and findmnt/mountpoint in scripts
+  qemu-system-x86 busybox-static cpio      # the vm tier: Debian's 6.1 kernel under qemu
 )
 
 apt-get update
@@ -46,4 +47,25 @@ if [ "$want_tests" = 1 ]; then
     rm -rf "$tools/deb"
   fi
   echo "install-deps.sh: promtool at $tools/promtool"
+
+  # The vm tier boots Debian 12's cloud kernel (6.1) under qemu. Unpack the
+  # image package that linux-image-cloud-amd64 currently depends on (kernel
+  # and modules) without installing it; `current` points at it.
+  kernels=/var/cache/cgio/kernel
+  kpkg=$(apt-cache depends linux-image-cloud-amd64 \
+         | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\)$/\1/p' | head -1)
+  if [ -z "$kpkg" ]; then
+    echo "install-deps.sh: cannot find the image package of linux-image-cloud-amd64" >&2
+    exit 1
+  fi
+  if ! ls "$kernels/$kpkg"/boot/vmlinuz-* >/dev/null 2>&1; then
+    rm -rf "$kernels/$kpkg" "$kernels/$kpkg.tmp" "$kernels/deb"
+    mkdir -p "$kernels/deb"
+    (cd "$kernels/deb" && apt-get download "$kpkg")
+    dpkg-deb -x "$kernels"/deb/"$kpkg"_*.deb "$kernels/$kpkg.tmp"
+    mv "$kernels/$kpkg.tmp" "$kernels/$kpkg"
+    rm -rf "$kernels/deb"
+  fi
+  ln -sfn "$kpkg" "$kernels/current"
+  echo "install-deps.sh: kernel $kpkg at $kernels/current"
 fi
