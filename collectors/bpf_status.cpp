@@ -4,6 +4,8 @@
 
 #include <prometheus/metric_family.h>
 
+#include "contracts/common.h"
+
 namespace cgio {
 
 BpfStatusCollector::BpfStatusCollector(std::string kernel_release, std::vector<ProgramStatusRow> programs,
@@ -49,15 +51,31 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
 
   prometheus::MetricFamily full;
   full.name = "cgio_bpf_map_full_total";
-  full.help = "Counter updates lost because the counter map was full (raise --bpf.map-entries) "
-              "or the kernel could not allocate an entry.";
+  full.help = "Counter updates lost because the counter map was full: raise --bpf.map-entries.";
   full.type = prometheus::MetricType::Counter;
-  for (size_t i = 0; i < map_names_.size() && i < lost->size(); ++i) {
-    if (map_names_[i].empty()) continue;
-    prometheus::ClientMetric m;
-    m.label = {{"map", map_names_[i]}};
-    m.counter.value = static_cast<double>((*lost)[i]);
-    full.metric.push_back(std::move(m));
+  prometheus::MetricFamily failed;
+  failed.name = "cgio_bpf_map_update_failures_total";
+  failed.help = "Counter updates lost because the kernel refused a new cgroup's entry for another "
+                "reason than a full map: nomem (no memory for the entry at that moment), busy (the "
+                "map's bucket was locked by an interrupted update), other.";
+  failed.type = prometheus::MetricType::Counter;
+  static const char* const reasons[CGIO_LOST_MAX] = {"full", "nomem", "busy", "other"};
+  for (size_t map = 0; map < map_names_.size(); ++map) {
+    if (map_names_[map].empty()) continue;
+    for (size_t reason = 0; reason < CGIO_LOST_MAX; ++reason) {
+      const size_t slot = map * CGIO_LOST_MAX + reason;
+      const double value = slot < lost->size() ? static_cast<double>((*lost)[slot]) : 0;
+      prometheus::ClientMetric m;
+      if (reason == CGIO_LOST_FULL) {
+        m.label = {{"map", map_names_[map]}};
+        m.counter.value = value;
+        full.metric.push_back(std::move(m));
+      } else {
+        m.label = {{"map", map_names_[map]}, {"reason", reasons[reason]}};
+        m.counter.value = value;
+        failed.metric.push_back(std::move(m));
+      }
+    }
   }
   prometheus::MetricFamily kernel;
   kernel.name = "cgio_kernel_info";
@@ -67,7 +85,7 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
   k.label = {{"release", kernel_release_}};
   k.gauge.value = 1;
   kernel.metric.push_back(std::move(k));
-  return {std::move(attached), std::move(status), std::move(full), std::move(kernel)};
+  return {std::move(attached), std::move(status), std::move(full), std::move(failed), std::move(kernel)};
 }
 
 }  // namespace cgio

@@ -29,7 +29,8 @@ struct ProgramStatusRow {
 
 class BpfStatusCollector final : public prometheus::Collectable {
  public:
-  // `read_map_full` returns the lost-update counts indexed by cgio_map_id.
+  // `read_map_full` returns the lost-update counts indexed as the
+  // cgio_map_full array (map * CGIO_LOST_MAX + reason, contracts/common.h).
   BpfStatusCollector(std::string kernel_release, std::vector<ProgramStatusRow> programs,
                      std::function<Result<std::vector<uint64_t>>()> read_map_full,
                      std::vector<std::string> map_names);

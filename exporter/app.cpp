@@ -154,7 +154,7 @@ int run(const Options& opts) {
   }
 
   Tracefs tracefs(opts.procfs);
-  AttachProber prober(kernel->btf->vmlinux(), tracefs);
+  AttachProber prober(tracefs);
   KernelFacts facts = kernel_facts(*kernel);
   facts.probe = [&prober](ProbeType type, std::string_view target) { return probe(prober, type, target); };
   const auto plan = make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type);
@@ -191,7 +191,7 @@ int run(const Options& opts) {
   const int map_full_fd = maps->map_full();
   collectors->add("bpf", std::make_shared<BpfStatusCollector>(
                              kernel->release, status_rows(programs),
-                             [map_full_fd, ncpus] { return read_percpu_array(map_full_fd, CGIO_MAP_MAX, ncpus); },
+                             [map_full_fd, ncpus] { return read_percpu_array(map_full_fd, CGIO_LOST_SLOTS, ncpus); },
                              map_names));
 
   (*web)->serve(collectors);

@@ -24,7 +24,7 @@ Result<CounterMaps> CounterMaps::create(const CounterMapsConfig& config) {
   CounterMaps maps;
   const uint32_t hash_flags = config.preallocate ? 0u : static_cast<uint32_t>(BPF_F_NO_PREALLOC);
   auto full = create_map(BPF_MAP_TYPE_PERCPU_ARRAY, "cgio_map_full", sizeof(uint32_t),
-                         sizeof(uint64_t), CGIO_MAP_MAX, 0);
+                         sizeof(uint64_t), CGIO_LOST_SLOTS, 0);
   if (!full) return Error{full.error()};
   maps.map_full_ = std::move(full.value());
   if (config.vfs) {

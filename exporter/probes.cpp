@@ -82,10 +82,19 @@ Result<void> AttachProber::cached(const std::string& key, const std::function<Re
   return Error{it->second};
 }
 
+const struct btf* AttachProber::kernel_btf() {
+  if (!btf_loaded_) {
+    btf_loaded_ = true;
+    btf_.reset(btf__load_vmlinux_btf());
+  }
+  return btf_.get();
+}
+
 Result<void> AttachProber::fentry(const std::string& function) {
   return cached("fentry:" + function, [&]() -> Result<void> {
-    if (btf_ == nullptr) return Error{"no kernel BTF: fentry needs it"};
-    const int id = btf__find_by_name_kind(btf_, function.c_str(), BTF_KIND_FUNC);
+    const btf* b = kernel_btf();
+    if (b == nullptr) return Error{"the kernel has no BTF of its own: fentry needs it"};
+    const int id = btf__find_by_name_kind(b, function.c_str(), BTF_KIND_FUNC);
     if (id <= 0) return Error{function + " is not in kernel BTF"};
     auto prog = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, static_cast<__u32>(id), "fexit program on " + function);
     if (!prog) return Error{prog.error()};
@@ -128,9 +137,10 @@ Result<void> AttachProber::tracepoint(const std::string& category_event) {
 
 Result<void> AttachProber::btf_tracepoint(const std::string& event) {
   return cached("tp_btf:" + event, [&]() -> Result<void> {
-    if (btf_ == nullptr) return Error{"no kernel BTF: BTF tracepoints need it"};
+    const btf* b = kernel_btf();
+    if (b == nullptr) return Error{"the kernel has no BTF of its own: BTF tracepoints need it"};
     const std::string type_name = "btf_trace_" + event;
-    const int id = btf__find_by_name_kind(btf_, type_name.c_str(), BTF_KIND_TYPEDEF);
+    const int id = btf__find_by_name_kind(b, type_name.c_str(), BTF_KIND_TYPEDEF);
     if (id <= 0) return Error{"tracepoint " + event + " is not in kernel BTF"};
     auto prog = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, static_cast<__u32>(id), "BTF tracepoint program on " + event);
     if (!prog) return Error{prog.error()};

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "bpf_handles.h"
 #include "result.h"
 #include "tracefs.h"
 
@@ -18,7 +19,10 @@ namespace cgio {
 
 class AttachProber {
  public:
-  AttachProber(const struct btf* vmlinux, Tracefs& tracefs) : btf_(vmlinux), tracefs_(tracefs) {}
+  // Trivial fentry and BTF-tracepoint programs name their target by its id
+  // in the running kernel's own BTF (/sys/kernel/btf/vmlinux), which is
+  // loaded on first use: --bpf.btf-path only serves prototypes and CO-RE.
+  explicit AttachProber(Tracefs& tracefs) : tracefs_(tracefs) {}
 
   // fexit on kernel function `function`.
   Result<void> fentry(const std::string& function);
@@ -32,7 +36,10 @@ class AttachProber {
  private:
   Result<void> cached(const std::string& key, const std::function<Result<void>()>& probe);
 
-  const struct btf* btf_;
+  const struct btf* kernel_btf();
+
+  BtfPtr btf_;
+  bool btf_loaded_ = false;
   Tracefs& tracefs_;
   std::mutex mutex_;
   std::map<std::string, std::string> results_;  // key -> "" (ok) or the error

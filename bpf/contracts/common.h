@@ -8,13 +8,27 @@
 
 #include <linux/types.h>
 
-/* Index into the `cgio_map_full` per-CPU array: one counter per counted map,
- * incremented whenever an update of that map is lost (map full, no memory). */
+/* Counted maps. */
 enum cgio_map_id {
 	CGIO_MAP_VFS = 0,
 	CGIO_MAP_NET,
 	CGIO_MAP_MAX,
 };
+
+/* Why inserting a cgroup's first value failed: -E2BIG (the map is full),
+ * -ENOMEM (the kernel had no memory for the entry at that moment), -EBUSY
+ * (the bucket was locked by a program this one interrupted), anything else. */
+enum cgio_lost_reason {
+	CGIO_LOST_FULL = 0,
+	CGIO_LOST_NOMEM,
+	CGIO_LOST_BUSY,
+	CGIO_LOST_OTHER,
+	CGIO_LOST_MAX,
+};
+
+/* The `cgio_map_full` per-CPU array holds one counter per (map, reason) at
+ * index map * CGIO_LOST_MAX + reason: each update lost, never silently. */
+#define CGIO_LOST_SLOTS ((int)CGIO_MAP_MAX * (int)CGIO_LOST_MAX)
 
 /* Written into each object's .rodata before load (variable `cgio_cfg`), so
  * the verifier prunes what a setting switches off. */

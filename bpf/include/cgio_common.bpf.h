@@ -17,9 +17,10 @@
 
 #include "contracts/common.h"
 
-#ifndef EEXIST
-#define EEXIST 17
-#endif
+#define CGIO_EEXIST 17
+#define CGIO_E2BIG 7
+#define CGIO_ENOMEM 12
+#define CGIO_EBUSY 16
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -27,7 +28,7 @@ const volatile struct cgio_config cgio_cfg = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CGIO_MAP_MAX);
+	__uint(max_entries, CGIO_LOST_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } cgio_map_full SEC(".maps");
@@ -49,9 +50,14 @@ static __always_inline void cgio_add(__u64 *slot, __u64 delta)
 #endif
 }
 
-static __always_inline void cgio_count_lost_update(__u32 map_id)
+static __always_inline void cgio_count_lost_update(__u32 map_id, int err)
 {
-	__u64 *lost = bpf_map_lookup_elem(&cgio_map_full, &map_id);
+	__u32 reason = err == -CGIO_E2BIG    ? CGIO_LOST_FULL
+		       : err == -CGIO_ENOMEM ? CGIO_LOST_NOMEM
+		       : err == -CGIO_EBUSY  ? CGIO_LOST_BUSY
+					     : CGIO_LOST_OTHER;
+	__u32 slot = map_id * CGIO_LOST_MAX + reason;
+	__u64 *lost = bpf_map_lookup_elem(&cgio_map_full, &slot);
 
 	if (lost)
 		cgio_add(lost, 1);
@@ -67,13 +73,19 @@ static __always_inline void *cgio_cgroup_value(void *map, const void *zero, __u3
 {
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
 	void *value = bpf_map_lookup_elem(map, &cgroup_id);
-	long err;
+	int err;
 
 	if (value)
 		return value;
-	err = bpf_map_update_elem(map, &cgroup_id, zero, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		cgio_count_lost_update(map_id);
+	/*
+	 * Compared as an int: the verifier may turn the helper into a direct
+	 * call of the map's int-returning update op, and on 6.1 fentry programs
+	 * were seen getting -E2BIG zero-extended (0x00000000fffffff9) in the
+	 * 64-bit result.
+	 */
+	err = (int)bpf_map_update_elem(map, &cgroup_id, zero, BPF_NOEXIST);
+	if (err && err != -CGIO_EEXIST) {
+		cgio_count_lost_update(map_id, err);
 		return NULL;
 	}
 	return bpf_map_lookup_elem(map, &cgroup_id);

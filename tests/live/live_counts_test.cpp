@@ -225,14 +225,21 @@ TEST_F(LiveCounts, SelfMetricsReportEveryOperationAttached) {
       continue;
     }
     EXPECT_EQ(s->value, 1.0) << op << " is not attached; exporter log:\n" << g_exporter->log();
-    if (!want_type.empty()) EXPECT_EQ(s->labels.at("probe_type"), want_type) << op;
+    if (!want_type.empty()) {
+      EXPECT_EQ(s->labels.at("probe_type"), want_type) << op;
+    }
   }
   for (const char* c : {"vfs", "net", "bpf"}) {
     EXPECT_EQ(find_sample(m, "cgio_scrape_errors_total", {{"collector", c}}), 0.0) << c;
     EXPECT_TRUE(find_sample(m, "cgio_scrape_duration_seconds", {{"collector", c}})) << c;
   }
-  EXPECT_EQ(find_sample(m, "cgio_bpf_map_full_total", {{"map", "vfs"}}), 0.0);
-  EXPECT_EQ(find_sample(m, "cgio_bpf_map_full_total", {{"map", "net"}}), 0.0);
+  for (const char* map : {"vfs", "net"}) {
+    EXPECT_EQ(find_sample(m, "cgio_bpf_map_full_total", {{"map", map}}), 0.0) << map;
+    for (const char* reason : {"nomem", "busy", "other"}) {
+      const auto failures = find_sample(m, "cgio_bpf_map_update_failures_total", {{"map", map}, {"reason", reason}});
+      EXPECT_EQ(failures, 0.0) << map << " " << reason;
+    }
+  }
   ASSERT_EQ(m.count("cgio_build_info"), 1u);
   EXPECT_EQ(m.at("cgio_build_info").front().value, 1.0);
 }

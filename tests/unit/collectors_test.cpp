@@ -138,7 +138,7 @@ TEST(BpfStatusCollector, ReportsEveryOperationAndLostUpdates) {
                        {{"vfs_read", "tracepoint", "sys_exit", true,
                          {{"fentry", "vfs", "probe_refused"}, {"tracepoint", "sys_exit", "attached"}}},
                         {"net_send", "tracepoint", "", false, {{"tracepoint", "", "requirement_missing"}}}},
-                       [] { return Result<std::vector<uint64_t>>(std::vector<uint64_t>{5, 0}); },
+                       [] { return Result<std::vector<uint64_t>>(std::vector<uint64_t>{5, 2, 0, 1, 0, 0, 0, 0}); },
                        {"vfs", ""});
   EXPECT_EQ(render(c),
             "# HELP cgio_bpf_program_attached 1 if the BPF programs counting this operation are "
@@ -155,10 +155,17 @@ TEST(BpfStatusCollector, ReportsEveryOperationAndLostUpdates) {
             "cgio_bpf_program_status{probe_type=\"fentry\",program=\"vfs_read\",status=\"probe_refused\",variant=\"vfs\"} 1\n"
             "cgio_bpf_program_status{probe_type=\"tracepoint\",program=\"vfs_read\",status=\"attached\",variant=\"sys_exit\"} 1\n"
             "cgio_bpf_program_status{probe_type=\"tracepoint\",program=\"net_send\",status=\"requirement_missing\",variant=\"\"} 1\n"
-            "# HELP cgio_bpf_map_full_total Counter updates lost because the counter map was full "
-            "(raise --bpf.map-entries) or the kernel could not allocate an entry.\n"
+            "# HELP cgio_bpf_map_full_total Counter updates lost because the counter map was full: "
+            "raise --bpf.map-entries.\n"
             "# TYPE cgio_bpf_map_full_total counter\n"
             "cgio_bpf_map_full_total{map=\"vfs\"} 5\n"
+            "# HELP cgio_bpf_map_update_failures_total Counter updates lost because the kernel refused a "
+            "new cgroup's entry for another reason than a full map: nomem (no memory for the entry at "
+            "that moment), busy (the map's bucket was locked by an interrupted update), other.\n"
+            "# TYPE cgio_bpf_map_update_failures_total counter\n"
+            "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"nomem\"} 2\n"
+            "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"busy\"} 0\n"
+            "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"other\"} 1\n"
             "# HELP cgio_kernel_info Release of the running kernel (uname -r); always 1.\n"
             "# TYPE cgio_kernel_info gauge\n"
             "cgio_kernel_info{release=\"6.1.0-test\"} 1\n");
