@@ -1,5 +1,7 @@
 #include "bpf_status.h"
 
+#include <bpf/bpf.h>
+
 #include <stdexcept>
 
 #include <prometheus/metric_family.h>
@@ -7,6 +9,17 @@
 #include "contracts/common.h"
 
 namespace cgio {
+namespace {
+
+uint64_t recursion_misses(int fd) {
+  if (fd < 0) return 0;
+  bpf_prog_info info{};
+  __u32 len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return 0;
+  return info.recursion_misses;
+}
+
+}  // namespace
 
 BpfStatusCollector::BpfStatusCollector(std::string kernel_release, std::vector<ProgramStatusRow> programs,
                                        std::function<Result<std::vector<uint64_t>>()> read_map_full,
@@ -77,6 +90,22 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
       }
     }
   }
+  prometheus::MetricFamily misses;
+  misses.name = "cgio_bpf_program_misses_total";
+  misses.help = "Times the kernel skipped running one of this operation's programs because a BPF "
+                "program was already running on that CPU (recursion protection): operations not "
+                "counted. Kernels before 5.12 do not report it.";
+  misses.type = prometheus::MetricType::Counter;
+  for (const ProgramStatusRow& p : programs_) {
+    if (!p.attached) continue;
+    uint64_t total = 0;
+    for (int fd : p.program_fds) total += recursion_misses(fd);
+    prometheus::ClientMetric m;
+    m.label = {{"program", p.program}};
+    m.counter.value = static_cast<double>(total);
+    misses.metric.push_back(std::move(m));
+  }
+
   prometheus::MetricFamily kernel;
   kernel.name = "cgio_kernel_info";
   kernel.help = "Release of the running kernel (uname -r); always 1.";
@@ -85,7 +114,8 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
   k.label = {{"release", kernel_release_}};
   k.gauge.value = 1;
   kernel.metric.push_back(std::move(k));
-  return {std::move(attached), std::move(status), std::move(full), std::move(failed), std::move(kernel)};
+  return {std::move(attached), std::move(status), std::move(full), std::move(failed), std::move(misses),
+          std::move(kernel)};
 }
 
 }  // namespace cgio

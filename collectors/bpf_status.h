@@ -25,6 +25,7 @@ struct ProgramStatusRow {
   std::string variant;     // chosen, else last tried; empty when none was
   bool attached = false;
   std::vector<AttemptRow> attempts;  // every probe type considered, in preference order
+  std::vector<int> program_fds{};    // attached programs, for their run statistics
 };
 
 class BpfStatusCollector final : public prometheus::Collectable {
@@ -35,6 +36,8 @@ class BpfStatusCollector final : public prometheus::Collectable {
                      std::function<Result<std::vector<uint64_t>>()> read_map_full,
                      std::vector<std::string> map_names);
 
+  // `read_misses` returns how often the kernel skipped a program's run
+  // (bpf_prog_info.recursion_misses) for the given program descriptors.
   // Throws std::runtime_error when the lost-update counters cannot be read.
   std::vector<prometheus::MetricFamily> Collect() const override;
 

@@ -46,7 +46,7 @@ Result<std::string> cgroup2_root(const Options& opts) {
 std::vector<ProgramStatusRow> status_rows(const LoadedPrograms& programs) {
   std::vector<ProgramStatusRow> rows;
   for (const OperationStatus& s : programs.operations) {
-    ProgramStatusRow row{s.operation, s.probe_type_label(), s.variant_label(), s.attached, {}};
+    ProgramStatusRow row{s.operation, s.probe_type_label(), s.variant_label(), s.attached, {}, s.program_fds};
     for (ProbeType type : kProbeTypesByPreference) {
       for (const Attempt& a : s.attempts) {
         if (a.type == type) row.attempts.push_back({std::string(to_string(a.type)), a.variant, std::string(to_string(a.status))});

@@ -125,6 +125,10 @@ class LibbpfObject final : public LoadedObject {
 
   void detach(std::string_view program) override { links_.erase(std::string(program)); }
   bool has_links() const override { return !links_.empty(); }
+  int program_fd(std::string_view program) const override {
+    const bpf_program* prog = bpf_object__find_program_by_name(obj_.get(), std::string(program).c_str());
+    return prog != nullptr ? bpf_program__fd(prog) : -1;
+  }
 
  private:
   // Syscall tracepoints attach through a perf event on the tracepoint's id;

@@ -134,6 +134,7 @@ LoadedPrograms load_programs(const std::vector<OperationPlan>& plan, ObjectLoade
           }
           p->status->attached = true;
           p->status->chosen = impl;
+          for (auto prog : impl->programs) p->status->program_fds.push_back(obj->program_fd(prog));
           p->status->attempts.push_back({impl->probe_type, std::string(impl->variant), AttemptStatus::attached, ""});
           log::info("counting operation",
                     {{"operation", p->status->operation},

@@ -27,6 +27,9 @@ class LoadedObject {
   virtual Result<void> attach(std::string_view program) = 0;
   virtual void detach(std::string_view program) = 0;
   virtual bool has_links() const = 0;
+  // The kernel's descriptor of a loaded program (-1 if unknown), for its
+  // run statistics.
+  virtual int program_fd(std::string_view program) const = 0;
 };
 
 // Opens an embedded object with only `programs` enabled and loads it.
@@ -52,6 +55,7 @@ struct OperationStatus {
   Domain domain = Domain::vfs;
   bool attached = false;
   const Implementation* chosen = nullptr;  // set when attached
+  std::vector<int> program_fds;            // the attached programs (owned by the objects)
   // In the order tried; the last one is the attached one when attached.
   std::vector<Attempt> attempts;
 

@@ -225,6 +225,7 @@ TEST_F(LiveCounts, SelfMetricsReportEveryOperationAttached) {
       continue;
     }
     EXPECT_EQ(s->value, 1.0) << op << " is not attached; exporter log:\n" << g_exporter->log();
+    EXPECT_EQ(find_sample(m, "cgio_bpf_program_misses_total", {{"program", op}}), 0.0) << op;
     if (!want_type.empty()) {
       EXPECT_EQ(s->labels.at("probe_type"), want_type) << op;
     }

@@ -166,6 +166,11 @@ TEST(BpfStatusCollector, ReportsEveryOperationAndLostUpdates) {
             "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"nomem\"} 2\n"
             "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"busy\"} 0\n"
             "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"other\"} 1\n"
+            "# HELP cgio_bpf_program_misses_total Times the kernel skipped running one of this "
+            "operation's programs because a BPF program was already running on that CPU (recursion "
+            "protection): operations not counted. Kernels before 5.12 do not report it.\n"
+            "# TYPE cgio_bpf_program_misses_total counter\n"
+            "cgio_bpf_program_misses_total{program=\"vfs_read\"} 0\n"
             "# HELP cgio_kernel_info Release of the running kernel (uname -r); always 1.\n"
             "# TYPE cgio_kernel_info gauge\n"
             "cgio_kernel_info{release=\"6.1.0-test\"} 1\n");

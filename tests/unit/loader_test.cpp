@@ -35,6 +35,7 @@ class FakeObject final : public LoadedObject {
     mine_.erase(std::string(program));
   }
   bool has_links() const override { return !mine_.empty(); }
+  int program_fd(std::string_view) const override { return -1; }
 
  private:
   FakeKernel& k_;
