@@ -23,6 +23,7 @@ build=(
   clang llvm bpftool                       # BPF objects and their skeletons
   libbpf-dev libelf-dev zlib1g-dev
   prometheus-cpp-dev libcivetweb-dev libboost-program-options-dev
+  libboost-regex-dev                       # --cgroup.workload-pattern (named groups)
 )
 tests=(
   googletest libgtest-dev
