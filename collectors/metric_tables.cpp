@@ -18,11 +18,11 @@ constexpr const char* kPseudoFsNote =
 
 }  // namespace
 
-std::vector<MetricSpec> vfs_metrics() {
+std::vector<MetricSpec> vfs_metrics(bool with_read_write) {
   const std::string reads = "read, pread64, readv, preadv and preadv2 calls on regular files";
   const std::string writes = "write, pwrite64, writev, pwritev and pwritev2 calls on regular files";
   const std::string opens = "open, openat, openat2 and creat calls";
-  return {
+  std::vector<MetricSpec> all = {
       single("cgio_vfs_reads_total", "Number of " + reads + "." + kPseudoFsNote, CGIO_VFS_READS),
       single("cgio_vfs_read_bytes_total",
              "Bytes read by " + reads + " (sum of positive return values)." + kPseudoFsNote,
@@ -63,6 +63,24 @@ std::vector<MetricSpec> vfs_metrics() {
              "Number of rmdir calls and unlinkat calls with AT_REMOVEDIR that returned an error.",
              CGIO_VFS_RMDIR_ERRORS),
   };
+  if (!with_read_write) all.erase(all.begin(), all.begin() + CGIO_VFS_OPENS);
+  return all;
+}
+
+std::vector<MetricSpec> vfs_mount_metrics(const std::vector<std::string>& mountpoints) {
+  std::vector<MetricSpec> rw = vfs_metrics(true);
+  rw.resize(CGIO_VFS_OPENS);
+  for (MetricSpec& m : rw) {
+    const size_t counter = m.series.front().counter;
+    m.help += " By the filesystem the file is on: mountpoint is the listed mount point "
+              "(--vfs.mountpoints) of that filesystem, or \"other\".";
+    m.series.clear();
+    for (size_t i = 0; i <= mountpoints.size(); ++i) {
+      m.series.push_back({{{"mountpoint", i == CGIO_MOUNT_OTHER ? "other" : mountpoints[i - 1]}},
+                          i * CGIO_VFS_OPENS + counter});
+    }
+  }
+  return rw;
 }
 
 std::vector<MetricSpec> net_metrics() {

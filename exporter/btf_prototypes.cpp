@@ -119,15 +119,19 @@ bool KernelBtf::has_type(std::string_view name, int btf_kind) const {
 }
 
 bool KernelBtf::has_enum_value(std::string_view enum_name, std::string_view value) const {
-  if (!vmlinux_) return false;
+  return enum_value(enum_name, value).has_value();
+}
+
+std::optional<int64_t> KernelBtf::enum_value(std::string_view enum_name, std::string_view value) const {
+  if (!vmlinux_) return std::nullopt;
   const int id = btf__find_by_name_kind(vmlinux_.get(), std::string(enum_name).c_str(), BTF_KIND_ENUM);
-  if (id <= 0) return false;
+  if (id <= 0) return std::nullopt;
   const btf_type* t = btf__type_by_id(vmlinux_.get(), static_cast<__u32>(id));
   const struct btf_enum* e = btf_enum(t);
   for (unsigned i = 0; i < btf_vlen(t); ++i) {
-    if (value == btf__name_by_offset(vmlinux_.get(), e[i].name_off)) return true;
+    if (value == btf__name_by_offset(vmlinux_.get(), e[i].name_off)) return e[i].val;
   }
-  return false;
+  return std::nullopt;
 }
 
 std::optional<FunctionPrototype> KernelBtf::function(std::string_view name) const {

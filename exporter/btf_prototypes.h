@@ -54,6 +54,9 @@ class KernelBtf {
   // Whether enum `enum_name` has enumerator `value` (e.g. a BPF helper id the
   // kernel knows: bpf_func_id / BPF_FUNC_task_pt_regs).
   bool has_enum_value(std::string_view enum_name, std::string_view value) const;
+  // The value of enumerator `value` of enum `enum_name` (e.g.
+  // cgroup_subsys_id / cpuacct_cgrp_id, which depends on the kernel config).
+  std::optional<int64_t> enum_value(std::string_view enum_name, std::string_view value) const;
 
  private:
   BtfPtr vmlinux_;

@@ -1,44 +1,37 @@
-// cgroup id -> path. A cgroup2 id is the inode number of the cgroup's
-// directory, so paths are found by walking the hierarchy from its mount
-// (getdents reports inode numbers: no stat per cgroup). Found paths are
-// kept while the id may still have counters, so a cgroup that ended keeps
-// its name; the walk is redone only when an unknown id shows up.
+// A cgroup hierarchy on disk: cgroup ids are the inode numbers of the
+// cgroup directories, so the hierarchy can be walked for (id, path) pairs
+// (getdents reports inode numbers: no stat per cgroup), and one id can be
+// resolved directly through its kernfs file handle.
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <mutex>
-#include <span>
+#include <optional>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace cgio {
 
-class CgroupPaths {
+class CgroupHierarchy {
  public:
-  // `root` is the cgroup2 mount point (or a fixture tree in tests).
-  explicit CgroupPaths(std::string root);
+  // `root`: the hierarchy's mount point (cgroup2, or a v1 controller's), or
+  // a fixture tree in tests.
+  explicit CgroupHierarchy(std::string root);
 
   const std::string& root() const { return root_; }
 
-  // Calls fn(i, path) for each ids[i]; path is relative to the root with a
-  // leading slash ("/" for the root), or nullptr when the id cannot be
-  // resolved (the cgroup is gone, or lives outside this mount). Walks the
-  // hierarchy at most once per call, and only if some id was never seen.
-  void resolve(std::span<const uint64_t> ids,
-               const std::function<void(size_t, const std::string*)>& fn);
+  // Every cgroup with its path relative to the root ("/" for the root,
+  // "/a/b" below it), parents before children. Cgroups removed during the
+  // walk are simply absent.
+  std::vector<std::pair<uint64_t, std::string>> walk() const;
 
-  uint64_t walks() const;
+  // The path of cgroup `id` if it exists, by opening it through its kernfs
+  // file handle (needs CAP_DAC_READ_SEARCH; only works on cgroup file
+  // systems). Nullopt when it is gone or cannot be opened.
+  std::optional<std::string> resolve(uint64_t id) const;
 
  private:
-  void walk_locked();
-
-  const std::string root_;
-  mutable std::mutex mutex_;
-  std::unordered_map<uint64_t, std::string> paths_;
-  std::unordered_set<uint64_t> unresolvable_;
-  uint64_t walks_ = 0;
+  std::string root_;
 };
 
 }  // namespace cgio

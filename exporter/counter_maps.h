@@ -14,6 +14,7 @@ namespace cgio {
 struct CounterMapsConfig {
   bool vfs = true;
   bool net = true;
+  bool vfs_mounts = false;  // --vfs.mountpoints
   uint32_t max_entries = 16384;
   // Preallocated hash maps reserve max_entries x CPUs x value size up front.
   // Kernels with the BPF memory allocator (6.1+) allocate entries safely from
@@ -26,13 +27,20 @@ class CounterMaps {
  public:
   static Result<CounterMaps> create(const CounterMapsConfig& config);
 
-  SharedMapFds fds() const { return {vfs_.get(), net_.get(), map_full_.get()}; }
+  SharedMapFds fds() const {
+    return {vfs_.get(),    net_.get(),           map_full_.get(),   vfs_mounts_.get(),
+            mounts_.get(), cgroup_events_.get(), events_lost_.get()};
+  }
   int vfs() const { return vfs_.get(); }
   int net() const { return net_.get(); }
   int map_full() const { return map_full_.get(); }
+  int vfs_mounts() const { return vfs_mounts_.get(); }
+  int mounts() const { return mounts_.get(); }
+  int cgroup_events() const { return cgroup_events_.get(); }
+  int events_lost() const { return events_lost_.get(); }
 
  private:
-  Fd vfs_, net_, map_full_;
+  Fd vfs_, net_, map_full_, vfs_mounts_, mounts_, cgroup_events_, events_lost_;
 };
 
 }  // namespace cgio

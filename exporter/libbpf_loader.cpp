@@ -187,8 +187,17 @@ Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(
     if (map_name == "cgio_vfs") fd = maps_.vfs;
     else if (map_name == "cgio_net") fd = maps_.net;
     else if (map_name == "cgio_map_full") fd = maps_.map_full;
+    else if (map_name == "cgio_vfs_mounts") fd = maps_.vfs_mounts;
+    else if (map_name == "cgio_mounts") fd = maps_.mounts;
+    else if (map_name == "cgio_cgroup_events") fd = maps_.cgroup_events;
+    else if (map_name == "cgio_events_lost") fd = maps_.events_lost;
     if (fd == -2) continue;
-    if (fd < 0) return Error{"map " + map_name + " was not created"};
+    if (fd < 0) {
+      // A map of a feature that is off (the per-mount maps without
+      // --vfs.mountpoints): a private placeholder; the programs never use it.
+      if (map_name == "cgio_vfs_mounts" || map_name == "cgio_mounts") continue;
+      return Error{"map " + map_name + " was not created"};
+    }
     if (int err = bpf_map__reuse_fd(map, fd); err != 0) {
       return errno_error("reuse map " + map_name, -err);
     }

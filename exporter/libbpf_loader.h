@@ -17,6 +17,10 @@ struct SharedMapFds {
   int vfs = -1;
   int net = -1;
   int map_full = -1;
+  int vfs_mounts = -1;     // --vfs.mountpoints
+  int mounts = -1;         // superblock dev -> mount index
+  int cgroup_events = -1;  // ring buffer
+  int events_lost = -1;
 };
 
 class LibbpfObjectLoader final : public ObjectLoader {

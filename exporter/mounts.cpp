@@ -49,6 +49,7 @@ std::vector<Mount> parse_mountinfo(const std::string& text) {
     m.mount_point = unescape(f[4]);
     m.fs_type = f[sep + 1];
     m.source = sep + 2 < f.size() ? unescape(f[sep + 2]) : std::string();
+    m.super_options = sep + 3 < f.size() ? f[sep + 3] : std::string();
     mounts.push_back(std::move(m));
   }
   return mounts;
@@ -66,6 +67,28 @@ std::optional<Mount> find_mount(const std::vector<Mount>& mounts, const std::str
   std::optional<Mount> found;
   for (const Mount& m : mounts) {
     if (m.fs_type != fs_type) continue;
+    if (m.root == "/") return m;
+    if (!found) found = m;
+  }
+  return found;
+}
+
+std::optional<Mount> find_cgroup_v1_mount(const std::vector<Mount>& mounts, const std::string& controller) {
+  std::optional<Mount> found;
+  for (const Mount& m : mounts) {
+    if (m.fs_type != "cgroup") continue;
+    bool has = false;
+    size_t start = 0;
+    while (start <= m.super_options.size()) {
+      const size_t comma = m.super_options.find(',', start);
+      if (m.super_options.substr(start, comma == std::string::npos ? std::string::npos : comma - start) == controller) {
+        has = true;
+        break;
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (!has) continue;
     if (m.root == "/") return m;
     if (!found) found = m;
   }

@@ -2,10 +2,12 @@
 
 #include <boost/program_options.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <sstream>
 
 #include "version.h"
+#include "workloads.h"
 
 namespace po = boost::program_options;
 
@@ -49,6 +51,27 @@ po::options_description describe() {
        "/sys/kernel/btf/vmlinux).")
       ("print-plan", "Print which probe type and kernel variant each operation would use on this "
                      "kernel, and why, without loading anything; then exit.")
+      ("cgroup.aggregate", po::value<std::string>()->value_name("mode"),
+       "unit, step or leaf (default unit): unit sums every cgroup into its workload's unit (a "
+       "Slurm job, a pod, a container, a VM, a systemd service); step keeps Slurm steps and pod "
+       "containers apart; leaf reports every cgroup.")
+      ("cgroup.workload-pattern", po::value<std::string>()->value_name("regex"),
+       "A site-specific layout, tried before the built-in ones: a regular expression (Perl "
+       "syntax) searched in cgroup paths, with named groups workload_id (required) and workload.")
+      ("cgroup.mode", po::value<std::string>()->value_name("mode"),
+       "auto, v1 or v2 (default auto): which cgroups I/O is charged to. v1 uses the task's "
+       "cgroup in the hierarchy of --cgroup.v1-controller (hosts whose jobs live in cgroup v1); "
+       "auto picks v2 unless the recognised workloads live only in v1.")
+      ("cgroup.v1-controller", po::value<std::string>()->value_name("name"),
+       "The cgroup v1 controller whose hierarchy --cgroup.mode=v1 uses (default cpuacct).")
+      ("cgroup.retain-ended", po::value<std::string>()->value_name("duration"),
+       "How long a unit that ended keeps reporting its final totals (default 5m; Prometheus "
+       "durations such as 30s, 5m, 1h).")
+      ("accounting.file", po::value<std::string>()->value_name("path"),
+       "Append one JSON line with its totals for every unit that ends.")
+      ("vfs.mountpoints", po::value<std::string>()->value_name("paths"),
+       "Comma-separated mount points: reads and writes get a mountpoint label (the listed "
+       "filesystem the file is on, or \"other\").")
       ("bpf.map-entries", po::value<std::string>()->value_name("n"),
        "Maximum number of cgroups each counter map holds (default 16384). Updates for "
        "further cgroups are lost and counted in cgio_bpf_map_full_total.")
@@ -74,6 +97,34 @@ Result<uint32_t> parse_map_entries(const std::string& text) {
 }
 
 }  // namespace
+
+Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  if (text.empty()) return Error{"empty duration"};
+  if (text == "0") return std::chrono::milliseconds(0);
+  std::chrono::milliseconds total{0};
+  size_t pos = 0;
+  while (pos < text.size()) {
+    uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data() + pos, text.data() + text.size(), n);
+    if (ec != std::errc{}) return Error{"expected a number at position " + std::to_string(pos)};
+    pos = static_cast<size_t>(end - text.data());
+    size_t unit_end = pos;
+    while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end]))) ++unit_end;
+    const std::string_view unit = text.substr(pos, unit_end - pos);
+    uint64_t ms = 0;
+    if (unit == "ms") ms = 1;
+    else if (unit == "s") ms = 1000;
+    else if (unit == "m") ms = 60'000;
+    else if (unit == "h") ms = 3'600'000;
+    else if (unit == "d") ms = 86'400'000;
+    else if (unit == "w") ms = 7 * 86'400'000ull;
+    else if (unit == "y") ms = 365 * 86'400'000ull;
+    else return Error{"unknown unit \"" + std::string(unit) + "\" (use ms, s, m, h, d, w, y)"};
+    total += std::chrono::milliseconds(n * ms);
+    pos = unit_end;
+  }
+  return total;
+}
 
 std::string version_string() {
   return std::string(kProgram) + " " + kCgioVersion + " (revision " + kCgioRevision + ")";
@@ -119,6 +170,37 @@ std::variant<Options, CliExit> parse_options(int argc, const char* const argv[],
     else if (key == "path.procfs") opts.procfs = value;
     else if (key == "path.cgroup2") opts.cgroup2_root = value;
     else if (key == "bpf.btf-path") opts.btf_path = value;
+    else if (key == "cgroup.workload-pattern") opts.workload_pattern = value;
+    else if (key == "cgroup.v1-controller") opts.v1_controller = value;
+    else if (key == "accounting.file") opts.accounting_file = value;
+    else if (key == "cgroup.aggregate") {
+      if (!parse_aggregate_mode(value)) {
+        return usage_error("invalid --cgroup.aggregate \"" + value + "\": use unit, step or leaf");
+      }
+      opts.aggregate = value;
+    } else if (key == "cgroup.mode") {
+      if (value != "auto" && value != "v1" && value != "v2") {
+        return usage_error("invalid --cgroup.mode \"" + value + "\": use auto, v1 or v2");
+      }
+      opts.cgroup_mode = value;
+    } else if (key == "cgroup.retain-ended") {
+      auto d = parse_duration(value);
+      if (!d) return usage_error("invalid --cgroup.retain-ended \"" + value + "\": " + d.error());
+      opts.retain_ended = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    } else if (key == "vfs.mountpoints") {
+      opts.mountpoints.clear();
+      size_t start = 0;
+      while (start <= value.size()) {
+        const size_t comma = value.find(',', start);
+        const std::string mp = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (mp.empty() || mp.front() != '/') {
+          return usage_error("invalid --vfs.mountpoints \"" + value + "\": absolute paths, comma-separated");
+        }
+        opts.mountpoints.push_back(mp);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
     else if (key == "print-plan") opts.print_plan = true;
     else if (key == "bpf.probe-type") {
       if (value == "auto") {
@@ -153,6 +235,14 @@ std::variant<Options, CliExit> parse_options(int argc, const char* const argv[],
                        "\": must start with / and name a path other than /");
   }
   if (opts.procfs.empty()) return usage_error("--path.procfs must not be empty");
+  if (auto classifier = WorkloadClassifier::create(opts.workload_pattern, *parse_aggregate_mode(opts.aggregate));
+      !classifier) {
+    return usage_error(classifier.error());
+  }
+  if (opts.mountpoints.size() > kMaxMountpoints) {
+    return usage_error("--vfs.mountpoints lists " + std::to_string(opts.mountpoints.size()) +
+                       " paths; at most " + std::to_string(kMaxMountpoints));
+  }
   if (!opts.collector_vfs && !opts.collector_net) {
     return usage_error("every collector is disabled; nothing to export");
   }

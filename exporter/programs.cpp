@@ -8,6 +8,9 @@
 #include "contracts/net.h"
 #include "contracts/vfs.h"
 
+#include "contracts/cgroup_events.h"
+
+#include "cgio_cgroup_events.skel.h"
 #include "cgio_net_fentry.skel.h"
 #include "cgio_net_kprobe.skel.h"
 #include "cgio_net_tp_btf.skel.h"
@@ -17,7 +20,14 @@
 
 namespace cgio {
 
-std::string_view to_string(Domain domain) { return domain == Domain::vfs ? "vfs" : "net"; }
+std::string_view to_string(Domain domain) {
+  switch (domain) {
+    case Domain::vfs: return "vfs";
+    case Domain::net: return "net";
+    case Domain::cgroup: return "cgroup";
+  }
+  return "unknown";
+}
 
 bool KernelRange::contains(const KernelVersion& v) const {
   if (min.known() && v < min) return false;
@@ -41,6 +51,7 @@ const BpfObjectSpec kVfsTracepoint{"cgio_vfs_tp", cgio_vfs_tracepoint__elf_bytes
 const BpfObjectSpec kNetFentry{"cgio_net_fx", cgio_net_fentry__elf_bytes};
 const BpfObjectSpec kNetKprobe{"cgio_net_kp", cgio_net_kprobe__elf_bytes};
 const BpfObjectSpec kNetTpBtf{"cgio_net_tpbtf", cgio_net_tp_btf__elf_bytes};
+const BpfObjectSpec kCgroupEvents{"cgio_cg_events", cgio_cgroup_events__elf_bytes};
 
 constexpr KernelRange kAny{};
 constexpr KernelRange since(unsigned major, unsigned minor) { return {{major, minor, 0}, {}}; }
@@ -55,6 +66,13 @@ constexpr KernelRange between(unsigned a, unsigned b, unsigned c, unsigned d) {
 std::optional<std::string> needs_task_pt_regs(const KernelFacts& k) {
   if (k.btf != nullptr && k.btf->has_enum_value("bpf_func_id", "BPF_FUNC_task_pt_regs")) return std::nullopt;
   return "the kernel has no bpf_task_pt_regs helper (added in 5.15) to read syscall arguments at exit";
+}
+
+std::optional<std::string> needs_cgroup_tracepoints(const KernelFacts& k) {
+  for (const char* t : {"btf_trace_cgroup_mkdir", "btf_trace_cgroup_rmdir", "btf_trace_cgroup_rename"}) {
+    if (!k.btf_has(t, BTF_KIND_TYPEDEF)) return std::string("kernel BTF has no tracepoint ") + (t + 10);
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> needs_sock_length_tracepoints(const KernelFacts& k) {
@@ -184,6 +202,10 @@ std::vector<Implementation> build() {
        {}, {"btf:sock_send_length"}, needs_sock_length_tracepoints});
   add({"net_receive", Domain::net, ProbeType::tracepoint, "sock_length", since(6, 3), &kNetTpBtf,
        {"cgio_sock_recv"}, {}, {"btf:sock_recv_length"}, needs_sock_length_tracepoints});
+
+  // --- cgroup events: not a counted operation; always this probe type --------
+  add({"cgroup_events", Domain::cgroup, ProbeType::tracepoint, "tp_btf", kAny, &kCgroupEvents,
+       {"cgio_cg_mkdir", "cgio_cg_rmdir", "cgio_cg_rename"}, {}, {"btf:cgroup_rmdir"}, needs_cgroup_tracepoints});
   return t;
 }
 

@@ -18,8 +18,9 @@
 
 namespace cgio {
 
-// Which collector, and therefore which counter map, an operation feeds.
-enum class Domain { vfs, net };
+// Which collector, and therefore which counter map, an operation feeds;
+// `cgroup` is the cgroup event stream accounting relies on.
+enum class Domain { vfs, net, cgroup };
 std::string_view to_string(Domain domain);
 
 // One BPF object embedded through its bpftool skeleton.

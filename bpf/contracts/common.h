@@ -12,6 +12,7 @@
 enum cgio_map_id {
 	CGIO_MAP_VFS = 0,
 	CGIO_MAP_NET,
+	CGIO_MAP_VFS_MOUNTS,
 	CGIO_MAP_MAX,
 };
 
@@ -34,6 +35,15 @@ enum cgio_lost_reason {
  * the verifier prunes what a setting switches off. */
 struct cgio_config {
 	__u32 include_pseudo_fs; /* count I/O on proc, sysfs, cgroupfs, ... */
+	__u32 mountpoints;       /* also count reads/writes per listed filesystem */
+	/* Key counters by the cgroup v1 cgroup of controller `v1_subsys_id`
+	 * (enum cgroup_subsys_id of the running kernel) instead of the cgroup2
+	 * id. */
+	__u32 cgroup_v1;
+	__u32 v1_subsys_id;
+	/* Inode number of the initial cgroup namespace: cgroup event paths are
+	 * only taken as they are when made from it. */
+	__u32 init_cgroupns_inum;
 	__u32 reserved;
 };
 

@@ -44,4 +44,25 @@ struct cgio_vfs_value {
 	__u64 counter[CGIO_VFS_COUNTER_MAX];
 };
 
+/*
+ * --vfs.mountpoints: reads and writes per (cgroup, filesystem), in the
+ * `cgio_vfs_mounts` per-CPU hash. The filesystem is the file's superblock
+ * device, mapped by the exporter to an index in `cgio_mounts`
+ * (key: __u32 kernel dev_t, value: __u32 index); files on other
+ * filesystems count under CGIO_MOUNT_OTHER.
+ */
+#define CGIO_MOUNT_OTHER 0
+#define CGIO_MOUNTS_MAX 64
+
+struct cgio_mount_key {
+	__u64 cgroup_id;
+	__u32 mount;
+	__u32 pad;
+};
+
+/* The read and write counters, in the order of enum cgio_vfs_counter. */
+struct cgio_mount_value {
+	__u64 counter[CGIO_VFS_OPENS];
+};
+
 #endif

@@ -64,15 +64,33 @@ static __always_inline void cgio_count_lost_update(__u32 map_id, int err)
 }
 
 /*
- * Returns this CPU's value for the current task's cgroup2 id in `map`,
- * inserting a zeroed value first if the cgroup has none yet. When the map is
- * full the update is lost: it is counted in cgio_map_full, never dropped
- * silently. `zero` must point to a zeroed value of the map's value size.
+ * The cgroup the current task's I/O is charged to: its cgroup2 id, or on
+ * cgroup v1 hosts (--cgroup.mode=v1) the id of its cgroup in the hierarchy
+ * of the chosen controller, read from the task's css_set.
  */
-static __always_inline void *cgio_cgroup_value(void *map, const void *zero, __u32 map_id)
+static __always_inline __u64 cgio_current_cgroup_id(void)
 {
-	__u64 cgroup_id = bpf_get_current_cgroup_id();
-	void *value = bpf_map_lookup_elem(map, &cgroup_id);
+	struct task_struct *task;
+	struct css_set *cset;
+	struct cgroup_subsys_state *css = NULL;
+
+	if (!cgio_cfg.cgroup_v1)
+		return bpf_get_current_cgroup_id();
+	task = (struct task_struct *)bpf_get_current_task();
+	cset = BPF_CORE_READ(task, cgroups);
+	bpf_probe_read_kernel(&css, sizeof(css), &cset->subsys[cgio_cfg.v1_subsys_id & 31]);
+	return BPF_CORE_READ(css, cgroup, kn, id);
+}
+
+/*
+ * Returns this CPU's value for `key` in `map`, inserting a zeroed value
+ * first if there is none. When the insert fails the update is lost: it is
+ * counted in cgio_map_full, never dropped silently. `zero` must point to a
+ * zeroed value of the map's value size.
+ */
+static __always_inline void *cgio_value(void *map, const void *key, const void *zero, __u32 map_id)
+{
+	void *value = bpf_map_lookup_elem(map, key);
 	int err;
 
 	if (value)
@@ -83,12 +101,21 @@ static __always_inline void *cgio_cgroup_value(void *map, const void *zero, __u3
 	 * were seen getting -E2BIG zero-extended (0x00000000fffffff9) in the
 	 * 64-bit result.
 	 */
-	err = (int)bpf_map_update_elem(map, &cgroup_id, zero, BPF_NOEXIST);
+	err = (int)bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
 	if (err && err != -CGIO_EEXIST) {
 		cgio_count_lost_update(map_id, err);
 		return NULL;
 	}
-	return bpf_map_lookup_elem(map, &cgroup_id);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* Returns this CPU's value for the current task's cgroup in `map` (see
+ * cgio_value). */
+static __always_inline void *cgio_cgroup_value(void *map, const void *zero, __u32 map_id)
+{
+	__u64 cgroup_id = cgio_current_cgroup_id();
+
+	return cgio_value(map, &cgroup_id, zero, map_id);
 }
 
 #endif

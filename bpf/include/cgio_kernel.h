@@ -39,6 +39,7 @@ struct pt_regs {
 
 struct super_block {
 	unsigned long s_magic;
+	__u32 s_dev; /* dev_t: (major << 20) | minor */
 };
 
 struct inode {
@@ -60,8 +61,45 @@ struct files_struct {
 	struct fdtable *fdt;
 };
 
+struct kernfs_node {
+	__u64 id; /* the inode number of the cgroup directory (a u64 since 5.5) */
+};
+
+struct cgroup_root {
+	int hierarchy_id;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+	struct cgroup_root *root;
+};
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+};
+
+/* subsys[] has CGROUP_SUBSYS_COUNT entries, a kernel configuration detail;
+ * only the offset of the array is relocated, the exporter gives the index. */
+struct css_set {
+	struct cgroup_subsys_state *subsys[1];
+};
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct cgroup_namespace {
+	struct ns_common ns;
+};
+
+struct nsproxy {
+	struct cgroup_namespace *cgroup_ns;
+};
+
 struct task_struct {
 	struct files_struct *files;
+	struct css_set *cgroups;
+	struct nsproxy *nsproxy;
 };
 
 /* include/uapi/linux/openat2.h; do_sys_openat2() gets a kernel copy. */

@@ -23,6 +23,21 @@ struct {
 	__type(value, struct cgio_vfs_value);
 } cgio_vfs SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1); /* the exporter's map replaces this one */
+	__type(key, struct cgio_mount_key);
+	__type(value, struct cgio_mount_value);
+} cgio_vfs_mounts SEC(".maps");
+
+/* Superblock dev_t -> index of the listed mount point (--vfs.mountpoints). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CGIO_MOUNTS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgio_mounts SEC(".maps");
+
 static __always_inline struct cgio_vfs_value *cgio_vfs_value(void)
 {
 	static const struct cgio_vfs_value zero;
@@ -94,22 +109,48 @@ static __always_inline struct file *cgio_fd_file(long fd)
 	return file;
 }
 
+static __always_inline void cgio_add_rw(__u64 *counters, long ret, int base)
+{
+	cgio_add(&counters[base + CGIO_OFF_CALLS], 1);
+	if (ret >= 0)
+		cgio_add(&counters[base + CGIO_OFF_BYTES], ret);
+	else
+		cgio_add(&counters[base + CGIO_OFF_ERRORS], 1);
+}
+
+/* --vfs.mountpoints: the same call, per (cgroup, filesystem). The decision
+ * is the file's superblock, made here, not a path prefix in user space. */
+static __always_inline void cgio_count_rw_by_mount(struct file *file, __u64 cgroup_id, long ret, int base)
+{
+	static const struct cgio_mount_value zero;
+	struct cgio_mount_key key = {.cgroup_id = cgroup_id, .mount = CGIO_MOUNT_OTHER};
+	__u32 dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	__u32 *mount = bpf_map_lookup_elem(&cgio_mounts, &dev);
+	struct cgio_mount_value *v;
+
+	if (mount)
+		key.mount = *mount;
+	v = cgio_value(&cgio_vfs_mounts, &key, &zero, CGIO_MAP_VFS_MOUNTS);
+	if (v)
+		cgio_add_rw(v->counter, ret, base);
+}
+
 /* One read-family or write-family call on `file` that returned `ret`.
  * `base` is CGIO_VFS_READS or CGIO_VFS_WRITES. */
 static __always_inline void cgio_count_rw(struct file *file, long ret, int base)
 {
+	static const struct cgio_vfs_value zero;
 	struct cgio_vfs_value *v;
+	__u64 cgroup_id;
 
 	if (!cgio_counted_file(file))
 		return;
-	v = cgio_vfs_value();
-	if (!v)
-		return;
-	cgio_add(&v->counter[base + CGIO_OFF_CALLS], 1);
-	if (ret >= 0)
-		cgio_add(&v->counter[base + CGIO_OFF_BYTES], ret);
-	else
-		cgio_add(&v->counter[base + CGIO_OFF_ERRORS], 1);
+	cgroup_id = cgio_current_cgroup_id();
+	v = cgio_value(&cgio_vfs, &cgroup_id, &zero, CGIO_MAP_VFS);
+	if (v)
+		cgio_add_rw(v->counter, ret, base);
+	if (cgio_cfg.mountpoints)
+		cgio_count_rw_by_mount(file, cgroup_id, ret, base);
 }
 
 /* One call of an operation counted as calls + errors (mkdir, unlink, ...).

@@ -53,6 +53,6 @@ if [ $rc -ne 0 ] || [ -n "$lint" ]; then
   echo "$lint"
   exit 1
 fi
-grep -q "cgio_vfs_write_bytes_total{cgroup=\"/cgio-e2e-$$\"} 455" "$work/metrics" \
+grep -q "cgio_vfs_write_bytes_total{cgroup=\"/cgio-e2e-$$\",workload=\"cgroup\",workload_id=\"/cgio-e2e-$$\"} 455" "$work/metrics" \
   || { echo "FAIL: the cgroup's counters are missing from the scrape"; exit 1; }
 echo "ok: promtool check metrics reports nothing on a scrape of $series cgio series"

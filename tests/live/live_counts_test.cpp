@@ -205,9 +205,9 @@ TEST_F(LiveCounts, CountersOnlyGrowBetweenScrapes) {
   Tmpfs fs;
   TestCgroup cg("grow");
   run_trigger(cg.dir(), {"reads", fs.dir(), "10"});
-  const auto first = find_sample(scrape_shared(), "cgio_vfs_reads_total", {{"cgroup", cg.path()}});
+  const auto first = value_of(scrape_shared(), "cgio_vfs_reads_total", {{"cgroup", cg.path()}});
   run_trigger(cg.dir(), {"reads", fs.dir(), "25"});
-  const auto second = find_sample(scrape_shared(), "cgio_vfs_reads_total", {{"cgroup", cg.path()}});
+  const auto second = value_of(scrape_shared(), "cgio_vfs_reads_total", {{"cgroup", cg.path()}});
   ASSERT_TRUE(first && second);
   EXPECT_EQ(*first, 10);
   EXPECT_EQ(*second, 35);

@@ -220,9 +220,9 @@ TEST_F(LiveProbeTypes, UnknownPrototypeDegradesToAWorkingExporterWithTheReason) 
   run_trigger(cg.dir(), {"tcp4"});
   const Metrics after = scrape(exporter->port());
   const std::map<std::string, std::string> l = {{"cgroup", cg.path()}, {"family", "ipv4"}, {"protocol", "tcp"}};
-  EXPECT_EQ(find_sample(after, "cgio_net_received_bytes_total", l), 10000.0);
-  EXPECT_EQ(find_sample(after, "cgio_net_receives_total", l), 4.0);
-  EXPECT_EQ(find_sample(after, "cgio_net_sent_bytes_total", l), 10000.0);
+  EXPECT_EQ(value_of(after, "cgio_net_received_bytes_total", l), 10000.0);
+  EXPECT_EQ(value_of(after, "cgio_net_receives_total", l), 4.0);
+  EXPECT_EQ(value_of(after, "cgio_net_sent_bytes_total", l), 10000.0);
 }
 
 }  // namespace

@@ -61,6 +61,12 @@ std::optional<Sample> find_sample_with(const Metrics& m, const std::string& name
   return std::nullopt;
 }
 
+std::optional<double> value_of(const Metrics& m, const std::string& name,
+                               const std::map<std::string, std::string>& subset) {
+  const auto s = find_sample_with(m, name, subset);
+  return s ? std::optional<double>(s->value) : std::nullopt;
+}
+
 TestCgroup::TestCgroup(const std::string& name) {
   static int counter = 0;
   const std::string root = cgroup2_mount();
@@ -153,7 +159,9 @@ void compare_group(const Metrics& metrics, const std::string& cgroup,
   for (const auto& key : keys) {
     auto [name, labels] = split_key(key);
     labels["cgroup"] = cgroup;
-    const auto got = find_sample(metrics, name, labels);
+    // The cgroup's series also carry workload labels; match on the rest.
+    const auto sample = find_sample_with(metrics, name, labels);
+    const std::optional<double> got = sample ? std::optional<double>(sample->value) : std::nullopt;
     const uint64_t expected = want.contains(key) ? want.at(key) : 0;
     if (!got) {
       EXPECT_FALSE(any_expected) << key << " has no series for cgroup " << cgroup

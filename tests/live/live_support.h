@@ -92,6 +92,11 @@ std::vector<std::string> net_series_keys();
 
 Metrics scrape(uint16_t port);
 
+// The value of the sample of `name` whose labels include `subset` (a
+// cgroup's series also carry workload labels).
+std::optional<double> value_of(const Metrics& m, const std::string& name,
+                               const std::map<std::string, std::string>& subset);
+
 // The first sample of `name` whose labels include `subset`.
 std::optional<Sample> find_sample_with(const Metrics& m, const std::string& name,
                                        const std::map<std::string, std::string>& subset);

@@ -11,69 +11,55 @@ namespace {
 
 using test::FixtureTree;
 
-std::map<uint64_t, std::string> resolve(CgroupPaths& paths, const std::vector<uint64_t>& ids) {
+std::map<uint64_t, std::string> walk(const CgroupHierarchy& h) {
   std::map<uint64_t, std::string> out;
-  paths.resolve(ids, [&](size_t i, const std::string* p) { out[ids[i]] = p ? *p : "<none>"; });
+  for (const auto& [id, path] : h.walk()) out[id] = path;
   return out;
 }
 
-TEST(CgroupPaths, ResolvesRootAndNestedCgroups) {
+TEST(CgroupHierarchy, WalkFindsRootAndNestedCgroupsByInodeNumber) {
   FixtureTree tree;
   const uint64_t slurm = tree.add("/system.slice/slurmstepd.scope/job_42/step_0/user/task_0");
   const uint64_t pod = tree.add("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1_2.slice");
   std::ofstream(tree.root() + "/cgroup.procs") << "1\n";  // files are not cgroups
-  CgroupPaths paths(tree.root());
-  const auto got = resolve(paths, {tree.id(""), slurm, pod});
+  const auto got = walk(CgroupHierarchy(tree.root()));
   EXPECT_EQ(got.at(tree.id("")), "/");
   EXPECT_EQ(got.at(slurm), "/system.slice/slurmstepd.scope/job_42/step_0/user/task_0");
   EXPECT_EQ(got.at(pod), "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1_2.slice");
+  EXPECT_EQ(got.size(), 10u);
 }
 
-TEST(CgroupPaths, EscapedNamesStayVerbatim) {
+TEST(CgroupHierarchy, ParentsComeBeforeChildren) {
+  FixtureTree tree;
+  tree.add("/a/b/c");
+  tree.add("/d");
+  std::map<std::string, size_t> order;
+  const auto entries = CgroupHierarchy(tree.root()).walk();
+  for (size_t i = 0; i < entries.size(); ++i) order[entries[i].second] = i;
+  EXPECT_LT(order.at("/"), order.at("/a"));
+  EXPECT_LT(order.at("/a"), order.at("/a/b"));
+  EXPECT_LT(order.at("/a/b"), order.at("/a/b/c"));
+}
+
+TEST(CgroupHierarchy, EscapedNamesStayVerbatimAndTrailingSlashesAreIgnored) {
   FixtureTree tree;
   const uint64_t vm = tree.add("/machine.slice/machine-qemu\\x2d1\\x2dvm1.scope");
-  CgroupPaths paths(tree.root());
-  EXPECT_EQ(resolve(paths, {vm}).at(vm), "/machine.slice/machine-qemu\\x2d1\\x2dvm1.scope");
+  const auto got = walk(CgroupHierarchy(tree.root() + "/"));
+  EXPECT_EQ(got.at(vm), "/machine.slice/machine-qemu\\x2d1\\x2dvm1.scope");
 }
 
-TEST(CgroupPaths, WalksOnlyWhenAnUnknownIdAppears) {
+TEST(CgroupHierarchy, MissingRootWalksNothingAndResolvesNothing) {
+  CgroupHierarchy h("/nonexistent/cgroup/root");
+  EXPECT_TRUE(h.walk().empty());
+  EXPECT_FALSE(h.resolve(1));
+}
+
+TEST(CgroupHierarchy, ResolveNeedsKernfsHandles) {
+  // A fixture tree is not a cgroup filesystem: there are no kernfs file
+  // handles to open, so nothing resolves (the live tier covers cgroupfs).
   FixtureTree tree;
   const uint64_t a = tree.add("/a");
-  CgroupPaths paths(tree.root());
-  resolve(paths, {a});
-  EXPECT_EQ(paths.walks(), 1u);
-  resolve(paths, {a});
-  resolve(paths, {a, tree.id("")});
-  EXPECT_EQ(paths.walks(), 1u) << "known ids must not trigger a walk";
-  const uint64_t b = tree.add("/a/b");
-  EXPECT_EQ(resolve(paths, {a, b}).at(b), "/a/b");
-  EXPECT_EQ(paths.walks(), 2u);
-}
-
-TEST(CgroupPaths, UnknownIdIsUnresolvedAndNotRewalkedEveryScrape) {
-  FixtureTree tree;
-  CgroupPaths paths(tree.root());
-  const uint64_t ghost = 0xfffffffffff1ULL;  // beyond 32 bits on purpose
-  EXPECT_EQ(resolve(paths, {ghost}).at(ghost), "<none>");
-  EXPECT_EQ(resolve(paths, {ghost}).at(ghost), "<none>");
-  EXPECT_EQ(paths.walks(), 1u);
-}
-
-TEST(CgroupPaths, RemovedCgroupKeepsTheNameItWasSeenWith) {
-  FixtureTree tree;
-  const uint64_t job = tree.add("/job_1");
-  CgroupPaths paths(tree.root());
-  EXPECT_EQ(resolve(paths, {job}).at(job), "/job_1");
-  const uint64_t other = tree.add("/job_2");  // before the removal: no inode reuse
-  tree.remove("/job_1");
-  const auto got = resolve(paths, {job, other});  // walks again for job_2
-  EXPECT_EQ(got.at(job), "/job_1");
-  EXPECT_EQ(got.at(other), "/job_2");
-}
-
-TEST(CgroupPaths, MissingRootResolvesNothingWithoutCrashing) {
-  CgroupPaths paths("/nonexistent/cgroup/root");
-  EXPECT_EQ(resolve(paths, {1}).at(1), "<none>");
+  EXPECT_FALSE(CgroupHierarchy(tree.root()).resolve(a));
 }
 
 }  // namespace

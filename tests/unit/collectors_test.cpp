@@ -51,43 +51,77 @@ TEST(SumPercpu, KeepsFullSixtyFourBitValues) {
   EXPECT_EQ(out[0], (1ull << 40) + (1ull << 62) + 4);
 }
 
-TEST(CgroupCountersCollector, RendersPathsSumsDuplicatesAndFoldsUnresolvedIds) {
+class NoStore final : public CounterStore {
+ public:
+  void take(CounterDomain, uint64_t, std::span<uint64_t>) override {}
+};
+
+std::shared_ptr<CgroupTracker> unit_tracker(CounterStore& store) {
+  auto classifier = WorkloadClassifier::create("", AggregateMode::unit);
+  return std::make_shared<CgroupTracker>(
+      std::move(classifier.value()), std::chrono::seconds(300), store, std::array<size_t, kCounterDomains>{2, 0, 0},
+      [] { return std::chrono::system_clock::now(); }, nullptr);
+}
+
+TEST(CgroupCountersCollector, RendersWorkloadLabelsSumsUnitsAndFoldsUnknownIds) {
   FixtureTree tree;
-  const uint64_t a = tree.add("/a");
-  const uint64_t b = tree.add("/a/b");
+  NoStore store;
+  auto tracker = unit_tracker(store);
+  tracker->discovered(1, "/system.slice/slurmstepd.scope/job_42");
+  tracker->discovered(2, "/system.slice/slurmstepd.scope/job_42/step_0/user/task_0");
+  tracker->discovered(3, "/system.slice/nginx.service");
   CounterSnapshot snap;
   snap.fields = 2;
-  snap.keys = {b, a, 0xdead00000001ULL, 0xdead00000002ULL};
-  snap.sums = {1, 2, 3, 4, 5, 6, 7, 8};
+  snap.keys = {2, 1, 3, 0xdead00000001ULL, 0xdead00000002ULL};
+  snap.sums = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   std::vector<MetricSpec> table = {
       {"x_calls_total", "Calls.", {{{}, 0}}},
       {"x_bytes_total", "Bytes.", {{{{"kind", "k"}}, 1}}},
   };
-  CgroupCountersCollector c("x", table, std::make_shared<FixedSource>(snap),
-                            std::make_shared<CgroupPaths>(tree.root()));
+  CgroupCountersCollector c("x", CounterDomain::vfs, table, std::make_shared<FixedSource>(snap), tracker,
+                            std::make_shared<CgroupHierarchy>(tree.root()));
   EXPECT_EQ(render(c),
             "# HELP x_calls_total Calls.\n"
             "# TYPE x_calls_total counter\n"
-            "x_calls_total{cgroup=\"/a\"} 3\n"
-            "x_calls_total{cgroup=\"/a/b\"} 1\n"
-            "x_calls_total{cgroup=\"unresolved\"} 12\n"
+            "x_calls_total{cgroup=\"unresolved\",workload=\"cgroup\",workload_id=\"unresolved\"} 16\n"
+            "x_calls_total{cgroup=\"/system.slice/slurmstepd.scope/job_42\",workload=\"slurm\",workload_id=\"42\"} 4\n"
+            "x_calls_total{cgroup=\"/system.slice/nginx.service\",workload=\"systemd\",workload_id=\"nginx.service\"} 5\n"
             "# HELP x_bytes_total Bytes.\n"
             "# TYPE x_bytes_total counter\n"
-            "x_bytes_total{cgroup=\"/a\",kind=\"k\"} 4\n"
-            "x_bytes_total{cgroup=\"/a/b\",kind=\"k\"} 2\n"
-            "x_bytes_total{cgroup=\"unresolved\",kind=\"k\"} 14\n"
-            "# HELP cgio_unresolved_cgroups Cgroup ids in a counter map that resolve to no cgroup "
-            "path; their counters are summed in the series with cgroup=\"unresolved\".\n"
+            "x_bytes_total{cgroup=\"unresolved\",kind=\"k\",workload=\"cgroup\",workload_id=\"unresolved\"} 18\n"
+            "x_bytes_total{cgroup=\"/system.slice/slurmstepd.scope/job_42\",kind=\"k\",workload=\"slurm\",workload_id=\"42\"} 6\n"
+            "x_bytes_total{cgroup=\"/system.slice/nginx.service\",kind=\"k\",workload=\"systemd\",workload_id=\"nginx.service\"} 6\n"
+            "# HELP cgio_unresolved_cgroups Cgroup ids in a counter map whose cgroup cannot be found (gone before "
+            "cgio learnt its path, or outside the hierarchy cgio reads); their counters are summed in the series "
+            "with cgroup=\"unresolved\".\n"
             "# TYPE cgio_unresolved_cgroups gauge\n"
-            "cgio_unresolved_cgroups{collector=\"x\"} 2\n");
+            "cgio_unresolved_cgroups{collector=\"x\"} 2\n"
+            "# HELP cgio_bpf_map_entries Entries in a counter map at this scrape: cgroups (or cgroup and filesystem "
+            "pairs) with counters. Entries of removed cgroups are folded into their unit and deleted.\n"
+            "# TYPE cgio_bpf_map_entries gauge\n"
+            "cgio_bpf_map_entries{map=\"x\"} 5\n");
 }
 
 TEST(CgroupCountersCollector, ReadFailureThrowsForTheScrapeInstrumentation) {
   FixtureTree tree;
+  NoStore store;
   auto source = std::make_shared<FixedSource>(CounterSnapshot{});
   source->fail_ = true;
-  CgroupCountersCollector c("x", {}, source, std::make_shared<CgroupPaths>(tree.root()));
+  CgroupCountersCollector c("x", CounterDomain::vfs, {}, source, unit_tracker(store),
+                            std::make_shared<CgroupHierarchy>(tree.root()));
   EXPECT_THROW(c.Collect(), std::runtime_error);
+}
+
+TEST(MetricTables, MountTableLabelsEveryListedMountAndOther) {
+  const auto t = vfs_mount_metrics({"/scratch", "/home"});
+  ASSERT_EQ(t.size(), 6u);
+  EXPECT_EQ(t[1].name, "cgio_vfs_read_bytes_total");
+  ASSERT_EQ(t[1].series.size(), 3u);
+  EXPECT_EQ(t[1].series[0].labels, (std::vector<std::pair<std::string, std::string>>{{"mountpoint", "other"}}));
+  EXPECT_EQ(t[1].series[0].counter, 1u);
+  EXPECT_EQ(t[1].series[2].labels, (std::vector<std::pair<std::string, std::string>>{{"mountpoint", "/home"}}));
+  EXPECT_EQ(t[1].series[2].counter, 2u * 6 + 1);
+  EXPECT_EQ(vfs_metrics(false).front().name, "cgio_vfs_opens_total") << "read/write move to the mount table";
 }
 
 TEST(MetricTables, VfsContractNamesAndSlots) {
@@ -183,21 +217,25 @@ class Throwing final : public prometheus::Collectable {
 
 TEST(InstrumentedCollectors, FailureIsCountedAndOtherCollectorsStillReport) {
   FixtureTree tree;
+  NoStore store;
+  auto tracker = unit_tracker(store);
+  tracker->discovered(7, "/");
   CounterSnapshot snap;
   snap.fields = 1;
-  snap.keys = {tree.id("")};
+  snap.keys = {7};
   snap.sums = {9};
+  auto hierarchy = std::make_shared<CgroupHierarchy>(tree.root());
   InstrumentedCollectors all;
   all.add("bad", std::make_shared<Throwing>());
-  all.add("good", std::make_shared<CgroupCountersCollector>(
-                      "good", std::vector<MetricSpec>{{"y_total", "Y.", {{{}, 0}}}},
-                      std::make_shared<FixedSource>(snap), std::make_shared<CgroupPaths>(tree.root())));
-  all.add("other", std::make_shared<CgroupCountersCollector>(
-                       "other", std::vector<MetricSpec>{{"z_total", "Z.", {{{}, 0}}}},
-                       std::make_shared<FixedSource>(snap), std::make_shared<CgroupPaths>(tree.root())));
+  all.add("good", std::make_shared<CgroupCountersCollector>("good", CounterDomain::vfs,
+                                                            std::vector<MetricSpec>{{"y_total", "Y.", {{{}, 0}}}},
+                                                            std::make_shared<FixedSource>(snap), tracker, hierarchy));
+  all.add("other", std::make_shared<CgroupCountersCollector>("other", CounterDomain::vfs,
+                                                             std::vector<MetricSpec>{{"z_total", "Z.", {{{}, 0}}}},
+                                                             std::make_shared<FixedSource>(snap), tracker, hierarchy));
   all.Collect();
   const std::string text = prometheus::TextSerializer().Serialize(all.Collect());
-  EXPECT_NE(text.find("y_total{cgroup=\"/\"} 9\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("y_total{cgroup=\"/\",workload=\"cgroup\",workload_id=\"/\"} 9\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cgio_scrape_errors_total{collector=\"bad\"} 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cgio_scrape_errors_total{collector=\"good\"} 0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cgio_scrape_duration_seconds{collector=\"good\"}"), std::string::npos);

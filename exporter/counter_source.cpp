@@ -15,15 +15,18 @@ void sum_percpu(std::span<const uint64_t> percpu, size_t ncpus, std::span<uint64
   }
 }
 
-PerCpuHashSource::PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch)
-    : fd_(map_fd), fields_(fields), ncpus_(possible_cpus), batch_(use_batch) {
+PerCpuHashSource::PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch,
+                                   bool two_part_keys)
+    : fd_(map_fd), fields_(fields), ncpus_(possible_cpus), key_words_(two_part_keys ? 2 : 1), batch_(use_batch) {
   // Keep one batch's values around 4 MiB whatever the CPU count.
   const size_t per_entry = fields_ * sizeof(uint64_t) * ncpus_;
   batch_entries_ = static_cast<uint32_t>(std::clamp<size_t>((4u << 20) / per_entry, 64, 16384));
 }
 
-void PerCpuHashSource::append(CounterSnapshot& out, uint64_t key, const uint64_t* percpu) const {
-  out.keys.push_back(key);
+void PerCpuHashSource::append(CounterSnapshot& out, const uint64_t* key, const uint64_t* percpu) const {
+  out.keys.push_back(key[0]);
+  // struct cgio_mount_key: {__u64 cgroup_id; __u32 mount; __u32 pad}
+  if (key_words_ == 2) out.subs.push_back(static_cast<uint32_t>(key[1] & 0xffffffffu));
   const size_t at = out.sums.size();
   out.sums.resize(at + fields_, 0);
   sum_percpu({percpu, fields_ * ncpus_}, ncpus_, {out.sums.data() + at, fields_});
@@ -50,7 +53,7 @@ Result<void> PerCpuHashSource::read_batched(CounterSnapshot& out) {
   bool first = true;
   LIBBPF_OPTS(bpf_map_batch_opts, opts);
   while (true) {
-    key_buf_.resize(batch_entries_);
+    key_buf_.resize(static_cast<size_t>(batch_entries_) * key_words_);
     value_buf_.resize(static_cast<size_t>(batch_entries_) * fields_ * ncpus_);
     uint32_t count = batch_entries_;
     const int rc = bpf_map_lookup_batch(fd_, first ? nullptr : &in_token, &out_token,
@@ -69,7 +72,8 @@ Result<void> PerCpuHashSource::read_batched(CounterSnapshot& out) {
       return errno_error("BPF_MAP_LOOKUP_BATCH", err);
     }
     for (uint32_t i = 0; i < count; ++i) {
-      append(out, key_buf_[i], value_buf_.data() + static_cast<size_t>(i) * fields_ * ncpus_);
+      append(out, key_buf_.data() + static_cast<size_t>(i) * key_words_,
+             value_buf_.data() + static_cast<size_t>(i) * fields_ * ncpus_);
     }
     if (rc < 0) return {};  // ENOENT: that was the last batch
     in_token = out_token;
@@ -79,16 +83,17 @@ Result<void> PerCpuHashSource::read_batched(CounterSnapshot& out) {
 
 Result<void> PerCpuHashSource::read_by_key(CounterSnapshot& out) {
   value_buf_.resize(fields_ * ncpus_);
-  uint64_t key = 0, next = 0;
+  uint64_t key[2] = {0, 0}, next[2] = {0, 0};
   const uint64_t* prev = nullptr;
-  while (bpf_map_get_next_key(fd_, prev, &next) == 0) {
-    if (bpf_map_lookup_elem(fd_, &next, value_buf_.data()) == 0) {
+  while (bpf_map_get_next_key(fd_, prev, next) == 0) {
+    if (bpf_map_lookup_elem(fd_, next, value_buf_.data()) == 0) {
       append(out, next, value_buf_.data());
     } else if (errno != ENOENT) {  // ENOENT: deleted since get_next_key
       return errno_error("BPF_MAP_LOOKUP_ELEM", errno);
     }
-    key = next;
-    prev = &key;
+    key[0] = next[0];
+    key[1] = next[1];
+    prev = key;
   }
   if (errno != ENOENT) return errno_error("BPF_MAP_GET_NEXT_KEY", errno);
   return {};

@@ -15,6 +15,7 @@ namespace cgio {
 struct CounterSnapshot {
   size_t fields = 0;               // u64 counters per value
   std::vector<uint64_t> keys;      // cgroup ids
+  std::vector<uint32_t> subs;      // second key part (mount index) for two-part keys, else empty
   std::vector<uint64_t> sums;      // keys.size() * fields, row by row
 
   std::span<const uint64_t> row(size_t i) const { return {sums.data() + i * fields, fields}; }
@@ -30,23 +31,26 @@ class CounterSource {
 // counters (the layout the kernel returns for per-CPU maps) into `out`.
 void sum_percpu(std::span<const uint64_t> percpu, size_t ncpus, std::span<uint64_t> out);
 
-// A BPF_MAP_TYPE_PERCPU_HASH with __u64 keys and values of `fields` __u64.
+// A BPF_MAP_TYPE_PERCPU_HASH with __u64 keys (or, `two_part_keys`, the
+// 16-byte struct cgio_mount_key) and values of `fields` __u64.
 // Reads with BPF_MAP_LOOKUP_BATCH; falls back to key-by-key iteration on
 // kernels or maps without batch support (or always iterates when
 // `use_batch` is false).
 class PerCpuHashSource final : public CounterSource {
  public:
-  PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch = true);
+  PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch = true,
+                   bool two_part_keys = false);
   Result<CounterSnapshot> read() override;
 
  private:
   Result<void> read_batched(CounterSnapshot& out);
   Result<void> read_by_key(CounterSnapshot& out);
-  void append(CounterSnapshot& out, uint64_t key, const uint64_t* percpu) const;
+  void append(CounterSnapshot& out, const uint64_t* key, const uint64_t* percpu) const;
 
   const int fd_;
   const size_t fields_;
   const unsigned ncpus_;
+  const size_t key_words_;  // key size in u64
   std::mutex mutex_;
   bool batch_ = true;
   uint32_t batch_entries_;

@@ -1,0 +1,25 @@
+// The accounting machinery's own state: cgroups tracked, units ended,
+// ended units still reported, cgroup events lost.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <prometheus/collectable.h>
+
+#include "tracker.h"
+
+namespace cgio {
+
+class TrackingStatusCollector final : public prometheus::Collectable {
+ public:
+  // `events_lost`: records the kernel could not queue (nullptr: no events).
+  TrackingStatusCollector(std::shared_ptr<const CgroupTracker> tracker, std::function<uint64_t()> events_lost);
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  std::shared_ptr<const CgroupTracker> tracker_;
+  std::function<uint64_t()> events_lost_;
+};
+
+}  // namespace cgio

@@ -1,0 +1,202 @@
+#include "tracker.h"
+
+#include <algorithm>
+
+namespace cgio {
+namespace {
+
+void add_into(std::vector<uint64_t>& into, std::span<const uint64_t> from, size_t offset = 0) {
+  if (into.size() < offset + from.size()) into.resize(offset + from.size(), 0);
+  for (size_t i = 0; i < from.size(); ++i) into[offset + i] += from[i];
+}
+
+}  // namespace
+
+SeriesKey CgroupTracker::unresolved_key() { return {"cgroup", "unresolved", "unresolved", ""}; }
+
+CgroupTracker::CgroupTracker(WorkloadClassifier classifier, std::chrono::seconds retain, CounterStore& store,
+                             std::array<size_t, kCounterDomains> widths, Clock clock,
+                             std::function<void(const EndedUnit&)> on_unit_end)
+    : classifier_(std::move(classifier)),
+      retain_(retain),
+      store_(store),
+      widths_(widths),
+      clock_(std::move(clock)),
+      on_unit_end_(std::move(on_unit_end)) {}
+
+CgroupTracker::Series& CgroupTracker::series_for(const SeriesKey& key) {
+  auto [it, fresh] = series_.try_emplace(key);
+  if (fresh) {
+    for (size_t d = 0; d < kCounterDomains; ++d) {
+      it->second.ended[d].assign(widths_[d], 0);
+      it->second.instance_start[d].assign(widths_[d], 0);
+    }
+  }
+  return it->second;
+}
+
+void CgroupTracker::add_alive(uint64_t id, const std::string& path, bool is_new) {
+  if (cgroups_.contains(id)) return;
+  const WorkloadIdentity who = classifier_.classify(path);
+  const SeriesKey key{who.workload, who.workload_id, who.unit_path, who.step};
+  Series& s = series_for(key);
+  ++s.members;
+  const bool is_unit = path == who.unit_path;
+  if (is_unit) {
+    // A new instance of the unit (or the one running when cgio started):
+    // its accounting totals start from the series' totals now.
+    s.unit_alive = true;
+    s.unit_id = id;
+    s.first_seen = clock_();
+    s.ended_at.reset();
+    for (size_t d = 0; d < kCounterDomains; ++d) s.instance_start[d] = s.ended[d];
+  }
+  (void)is_new;
+  cgroups_.emplace(id, Cgroup{path, key, is_unit});
+}
+
+void CgroupTracker::discovered(uint64_t id, const std::string& path) {
+  std::lock_guard lock(mutex_);
+  add_alive(id, path, false);
+}
+
+void CgroupTracker::created(uint64_t id, const std::string& path) {
+  std::lock_guard lock(mutex_);
+  add_alive(id, path, true);
+}
+
+bool CgroupTracker::knows(uint64_t id) const {
+  std::lock_guard lock(mutex_);
+  return cgroups_.contains(id);
+}
+
+std::vector<uint64_t> CgroupTracker::alive_ids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<uint64_t> ids;
+  ids.reserve(cgroups_.size());
+  for (const auto& [id, c] : cgroups_) ids.push_back(id);
+  return ids;
+}
+
+void CgroupTracker::fold(uint64_t id, const SeriesKey& key) {
+  Series& s = series_for(key);
+  for (size_t d = 0; d < kCounterDomains; ++d) {
+    if (widths_[d] == 0) continue;
+    std::vector<uint64_t> finals(widths_[d], 0);
+    store_.take(static_cast<CounterDomain>(d), id, finals);
+    add_into(s.ended[d], finals);
+  }
+}
+
+void CgroupTracker::fold_unresolved(uint64_t id) {
+  std::lock_guard lock(mutex_);
+  if (cgroups_.contains(id)) return;
+  fold(id, unresolved_key());
+}
+
+void CgroupTracker::removed(uint64_t id, const std::string& path) {
+  std::optional<EndedUnit> ended;
+  {
+    std::lock_guard lock(mutex_);
+    if (!cgroups_.contains(id)) {
+      if (path.empty()) {
+        fold(id, unresolved_key());
+        return;
+      }
+      // Created and removed before cgio saw it alive: the removal names it.
+      add_alive(id, path, true);
+    }
+    const Cgroup c = cgroups_.at(id);
+    cgroups_.erase(id);
+    fold(id, c.series);
+    Series& s = series_for(c.series);
+    --s.members;
+    const auto now = clock_();
+    if (c.is_unit && s.unit_id == id) {
+      s.unit_alive = false;
+      s.ended_at = now;
+      ++units_ended_;
+      EndedUnit u;
+      u.key = c.series;
+      u.cgroup_id = id;
+      u.first_seen = s.first_seen;
+      u.ended = now;
+      for (size_t d = 0; d < kCounterDomains; ++d) {
+        u.totals[d].resize(s.ended[d].size(), 0);
+        for (size_t i = 0; i < s.ended[d].size(); ++i) {
+          u.totals[d][i] = s.ended[d][i] - (i < s.instance_start[d].size() ? s.instance_start[d][i] : 0);
+        }
+      }
+      ended = std::move(u);
+    } else if (s.members == 0 && !s.unit_alive && !s.ended_at) {
+      s.ended_at = now;  // nothing left counting toward it
+    }
+  }
+  // Outside the lock: the sink may write and fsync a file.
+  if (ended && on_unit_end_) on_unit_end_(*ended);
+}
+
+void CgroupTracker::renamed(uint64_t id, const std::string& new_path) {
+  bool known;
+  {
+    std::lock_guard lock(mutex_);
+    known = cgroups_.contains(id);
+    if (known && cgroups_.at(id).path == new_path) return;
+  }
+  // The old identity ends with the values so far; the new one starts at 0.
+  if (known) removed(id, "");
+  created(id, new_path);
+}
+
+bool CgroupTracker::visible(const Series& s) const {
+  return s.members > 0 || s.unit_alive || s.ended_at.has_value();
+}
+
+void CgroupTracker::expire_locked() {
+  const auto now = clock_();
+  for (auto it = series_.begin(); it != series_.end();) {
+    const Series& s = it->second;
+    if (s.members == 0 && !s.unit_alive && s.ended_at && now >= *s.ended_at + retain_) {
+      it = series_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+CgroupTracker::Aggregate CgroupTracker::aggregate(CounterDomain domain, const CounterSnapshot& live) {
+  std::lock_guard lock(mutex_);
+  expire_locked();
+  const size_t d = static_cast<size_t>(domain);
+  Aggregate out;
+  for (const auto& [key, s] : series_) {
+    if (visible(s) || key == unresolved_key()) out.series.emplace(key, s.ended[d]);
+  }
+  const SeriesKey unresolved = unresolved_key();
+  for (size_t i = 0; i < live.keys.size(); ++i) {
+    const uint64_t id = live.keys[i];
+    const size_t offset = live.subs.empty() ? 0 : static_cast<size_t>(live.subs[i]) * live.fields;
+    const auto c = cgroups_.find(id);
+    const SeriesKey& key = c != cgroups_.end() ? c->second.series : unresolved;
+    if (c == cgroups_.end() && (out.unknown.empty() || out.unknown.back() != id)) out.unknown.push_back(id);
+    auto& sums = out.series[key];
+    if (sums.size() < widths_[d]) sums.resize(widths_[d], 0);
+    add_into(sums, live.row(i), offset);
+  }
+  return out;
+}
+
+CgroupTracker::Stats CgroupTracker::stats() const {
+  std::lock_guard lock(mutex_);
+  Stats st;
+  st.cgroups_tracked = cgroups_.size();
+  st.units_ended = units_ended_;
+  for (const auto& [key, s] : series_) {
+    if (!visible(s)) continue;
+    ++st.series;
+    if (s.members == 0 && !s.unit_alive) ++st.series_retained;
+  }
+  return st;
+}
+
+}  // namespace cgio

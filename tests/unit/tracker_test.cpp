@@ -1,0 +1,220 @@
+// The accounting model: folding removed cgroups into their unit, retention,
+// accounting of unit instances, and the aggregation modes.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "tracker.h"
+
+namespace cgio {
+namespace {
+
+using namespace std::chrono_literals;
+using time_point = std::chrono::system_clock::time_point;
+
+// Final values waiting in the "kernel maps", and what was taken.
+class FakeStore final : public CounterStore {
+ public:
+  void put(CounterDomain d, uint64_t id, std::vector<uint64_t> v) { values_[{static_cast<int>(d), id}] = std::move(v); }
+  void take(CounterDomain d, uint64_t id, std::span<uint64_t> out) override {
+    auto it = values_.find({static_cast<int>(d), id});
+    if (it == values_.end()) return;
+    for (size_t i = 0; i < out.size() && i < it->second.size(); ++i) out[i] += it->second[i];
+    values_.erase(it);
+    taken.push_back(id);
+  }
+  bool holds(CounterDomain d, uint64_t id) const { return values_.contains({static_cast<int>(d), id}); }
+  std::vector<uint64_t> taken;
+
+ private:
+  std::map<std::pair<int, uint64_t>, std::vector<uint64_t>> values_;
+};
+
+constexpr std::array<size_t, kCounterDomains> kWidths = {2, 1, 4};  // small domains for readable tests
+
+struct Harness {
+  FakeStore store;
+  time_point now = time_point(1'000'000s);
+  std::vector<EndedUnit> ended;
+  std::shared_ptr<CgroupTracker> tracker;
+
+  explicit Harness(AggregateMode mode, std::chrono::seconds retain = 300s, const std::string& pattern = "") {
+    auto classifier = WorkloadClassifier::create(pattern, mode);
+    EXPECT_TRUE(classifier) << classifier.error();
+    tracker = std::make_shared<CgroupTracker>(
+        std::move(classifier.value()), retain, store, kWidths, [this] { return now; },
+        [this](const EndedUnit& u) { ended.push_back(u); });
+  }
+
+  // The live vfs map: rows of {id, {v0, v1}}.
+  static CounterSnapshot live(std::vector<std::pair<uint64_t, std::vector<uint64_t>>> rows, size_t fields = 2) {
+    CounterSnapshot s;
+    s.fields = fields;
+    for (auto& [id, v] : rows) {
+      s.keys.push_back(id);
+      s.sums.insert(s.sums.end(), v.begin(), v.end());
+    }
+    return s;
+  }
+  std::map<SeriesKey, std::vector<uint64_t>> vfs(std::vector<std::pair<uint64_t, std::vector<uint64_t>>> rows = {}) {
+    return tracker->aggregate(CounterDomain::vfs, live(std::move(rows))).series;
+  }
+};
+
+const std::string kJob = "/system.slice/slurmstepd.scope/job_42";
+const SeriesKey kJobKey{"slurm", "42", kJob, ""};
+
+TEST(Tracker, UnitModeSumsEveryDescendantIntoTheJob) {
+  Harness h(AggregateMode::unit);
+  h.tracker->discovered(10, kJob);
+  h.tracker->discovered(11, kJob + "/step_0");
+  h.tracker->discovered(12, kJob + "/step_0/user/task_0");
+  h.tracker->discovered(13, kJob + "/step_batch/user/task_0");
+  const auto s = h.vfs({{12, {3, 300}}, {13, {1, 100}}});
+  ASSERT_EQ(s.count(kJobKey), 1u);
+  EXPECT_EQ(s.at(kJobKey), (std::vector<uint64_t>{4, 400}));
+  EXPECT_EQ(h.tracker->stats().cgroups_tracked, 4u);
+}
+
+TEST(Tracker, RemovedCgroupsAreFoldedDeletedAndTheJobRecordedWithItsTotals) {
+  Harness h(AggregateMode::unit);
+  h.tracker->discovered(10, kJob);
+  h.tracker->discovered(11, kJob + "/step_0");
+  h.now += 10s;
+  // The step's last I/O happened after the last scrape: only the map has it.
+  h.store.put(CounterDomain::vfs, 11, {7, 700});
+  h.store.put(CounterDomain::net, 11, {5});
+  h.tracker->removed(11, "");
+  EXPECT_FALSE(h.store.holds(CounterDomain::vfs, 11)) << "map entry deleted after folding";
+  EXPECT_EQ(h.vfs().at(kJobKey), (std::vector<uint64_t>{7, 700}));
+  EXPECT_TRUE(h.ended.empty()) << "the job cgroup still exists";
+
+  h.now += 5s;
+  h.tracker->removed(10, "");
+  ASSERT_EQ(h.ended.size(), 1u);
+  const EndedUnit& u = h.ended[0];
+  EXPECT_EQ(u.key, kJobKey);
+  EXPECT_EQ(u.cgroup_id, 10u);
+  EXPECT_EQ(u.first_seen, time_point(1'000'000s));
+  EXPECT_EQ(u.ended, time_point(1'000'015s));
+  EXPECT_EQ(u.totals[0], (std::vector<uint64_t>{7, 700}));
+  EXPECT_EQ(u.totals[1], (std::vector<uint64_t>{5}));
+  EXPECT_EQ(h.tracker->stats().units_ended, 1u);
+  EXPECT_EQ(h.tracker->stats().series_retained, 1u);
+  EXPECT_EQ(h.tracker->stats().cgroups_tracked, 0u);
+}
+
+TEST(Tracker, EndedUnitsReportTheirFinalTotalsForTheRetentionTimeThenDisappear) {
+  Harness h(AggregateMode::unit, 300s);
+  h.tracker->discovered(10, kJob);
+  h.store.put(CounterDomain::vfs, 10, {1, 2});
+  h.tracker->removed(10, "");
+  h.now += 299s;
+  EXPECT_EQ(h.vfs().at(kJobKey), (std::vector<uint64_t>{1, 2}));
+  h.now += 1s;
+  EXPECT_EQ(h.vfs().count(kJobKey), 0u);
+  EXPECT_EQ(h.tracker->stats().series, 0u);
+}
+
+TEST(Tracker, AJobCreatedAndRemovedBetweenScrapesIsFullyAccounted) {
+  Harness h(AggregateMode::unit);
+  // mkdir events, I/O, rmdir events: no scrape in between, no walk.
+  h.tracker->created(20, "/system.slice/slurmstepd.scope/job_7");
+  h.tracker->created(21, "/system.slice/slurmstepd.scope/job_7/step_0");
+  h.store.put(CounterDomain::vfs, 21, {100, 12345});
+  h.now += 100ms;
+  h.tracker->removed(21, "/system.slice/slurmstepd.scope/job_7/step_0");
+  h.tracker->removed(20, "/system.slice/slurmstepd.scope/job_7");
+  ASSERT_EQ(h.ended.size(), 1u);
+  EXPECT_EQ(h.ended[0].key.workload_id, "7");
+  EXPECT_EQ(h.ended[0].totals[0], (std::vector<uint64_t>{100, 12345}));
+  const SeriesKey key{"slurm", "7", "/system.slice/slurmstepd.scope/job_7", ""};
+  EXPECT_EQ(h.vfs().at(key), (std::vector<uint64_t>{100, 12345}));
+}
+
+TEST(Tracker, RemovalOfANeverSeenCgroupUsesThePathOfTheEvent) {
+  Harness h(AggregateMode::unit);
+  h.store.put(CounterDomain::vfs, 30, {2, 20});
+  h.tracker->removed(30, "/system.slice/slurmstepd.scope/job_9");
+  ASSERT_EQ(h.ended.size(), 1u);
+  EXPECT_EQ(h.ended[0].key.workload_id, "9");
+  EXPECT_EQ(h.ended[0].totals[0], (std::vector<uint64_t>{2, 20}));
+}
+
+TEST(Tracker, ARestartedServiceContinuesItsSeriesAndIsRecordedPerInstance) {
+  Harness h(AggregateMode::unit, 300s);
+  const std::string svc = "/system.slice/foo.service";
+  const SeriesKey key{"systemd", "foo.service", svc, ""};
+  h.tracker->discovered(40, svc);
+  h.store.put(CounterDomain::vfs, 40, {5, 50});
+  h.tracker->removed(40, "");
+  h.now += 10s;
+  h.tracker->created(41, svc);
+  // Monotonic: the new instance's counts add to the first one's.
+  EXPECT_EQ(h.vfs({{41, {1, 10}}}).at(key), (std::vector<uint64_t>{6, 60}));
+  h.now += 600s;  // past the first instance's retention: still reported, still alive
+  EXPECT_EQ(h.vfs({{41, {2, 20}}}).at(key), (std::vector<uint64_t>{7, 70}));
+  h.store.put(CounterDomain::vfs, 41, {2, 20});
+  h.tracker->removed(41, "");
+  ASSERT_EQ(h.ended.size(), 2u);
+  EXPECT_EQ(h.ended[0].totals[0], (std::vector<uint64_t>{5, 50}));
+  EXPECT_EQ(h.ended[1].totals[0], (std::vector<uint64_t>{2, 20})) << "the record counts this instance only";
+  EXPECT_EQ(h.ended[1].cgroup_id, 41u);
+}
+
+TEST(Tracker, StepModeKeepsStepsApartWithAStepLabel) {
+  Harness h(AggregateMode::step);
+  h.tracker->discovered(10, kJob);
+  h.tracker->discovered(11, kJob + "/step_0");
+  h.tracker->discovered(12, kJob + "/step_0/user/task_0");
+  h.tracker->discovered(13, kJob + "/step_batch");
+  const auto s = h.vfs({{12, {1, 1}}, {13, {2, 2}}});
+  EXPECT_EQ(s.at(SeriesKey{"slurm", "42", kJob + "/step_0", "0"}), (std::vector<uint64_t>{1, 1}));
+  EXPECT_EQ(s.at(SeriesKey{"slurm", "42", kJob + "/step_batch", "batch"}), (std::vector<uint64_t>{2, 2}));
+}
+
+TEST(Tracker, LeafModeKeepsEveryCgroup) {
+  Harness h(AggregateMode::leaf);
+  h.tracker->discovered(10, kJob);
+  h.tracker->discovered(12, kJob + "/step_0/user/task_0");
+  const auto s = h.vfs({{10, {1, 1}}, {12, {2, 2}}});
+  EXPECT_EQ(s.at(SeriesKey{"slurm", "42", kJob, ""}), (std::vector<uint64_t>{1, 1}));
+  EXPECT_EQ(s.at(SeriesKey{"slurm", "42", kJob + "/step_0/user/task_0", ""}), (std::vector<uint64_t>{2, 2}));
+}
+
+TEST(Tracker, UnknownIdsAreReportedAndCountedUnderUnresolved) {
+  Harness h(AggregateMode::unit);
+  const auto agg = h.tracker->aggregate(CounterDomain::vfs, Harness::live({{99, {4, 40}}}));
+  EXPECT_EQ(agg.unknown, (std::vector<uint64_t>{99}));
+  EXPECT_EQ(agg.series.at(CgroupTracker::unresolved_key()), (std::vector<uint64_t>{4, 40}));
+  // An orphan folded out of the maps stays in the unresolved series.
+  h.store.put(CounterDomain::vfs, 98, {1, 10});
+  h.tracker->fold_unresolved(98);
+  h.now += 3600s;
+  EXPECT_EQ(h.vfs().at(CgroupTracker::unresolved_key()), (std::vector<uint64_t>{1, 10}));
+}
+
+TEST(Tracker, RenameEndsTheOldIdentityAndStartsTheNew) {
+  Harness h(AggregateMode::unit);
+  h.tracker->discovered(50, "/system.slice/a.service");
+  h.store.put(CounterDomain::vfs, 50, {3, 3});
+  h.tracker->renamed(50, "/system.slice/b.service");
+  const auto s = h.vfs({{50, {1, 1}}});
+  EXPECT_EQ(s.at(SeriesKey{"systemd", "a.service", "/system.slice/a.service", ""}), (std::vector<uint64_t>{3, 3}));
+  EXPECT_EQ(s.at(SeriesKey{"systemd", "b.service", "/system.slice/b.service", ""}), (std::vector<uint64_t>{1, 1}));
+}
+
+TEST(Tracker, PerMountRowsLandAtTheirMountOffset) {
+  Harness h(AggregateMode::unit);
+  h.tracker->discovered(10, kJob);
+  CounterSnapshot snap;
+  snap.fields = 2;
+  snap.keys = {10, 10};
+  snap.subs = {0, 1};
+  snap.sums = {1, 2, 3, 4};
+  const auto agg = h.tracker->aggregate(CounterDomain::vfs_mounts, snap);
+  EXPECT_EQ(agg.series.at(kJobKey), (std::vector<uint64_t>{1, 2, 3, 4}));
+}
+
+}  // namespace
+}  // namespace cgio
