@@ -186,11 +186,7 @@ int run(const Options& opts) {
     bpf_config.cgroup_v1 = 1;
     bpf_config.v1_subsys_id = *ssid;
   }
-  if (auto inum = init_cgroupns_inum(opts.procfs)) {
-    bpf_config.init_cgroupns_inum = *inum;
-  } else {
-    log::warn("cannot tell the initial cgroup namespace; cgroup paths come from walks only", {{"err", inum.error()}});
-  }
+  bpf_config.init_cgroupns_inum = kInitCgroupNsInum;
   log::info("kernel", {{"release", kernel->release}, {"btf", kernel->btf_source}});
   log::info("accounting by cgroup", {{"hierarchy", choice->v1 ? "v1" : "v2"}, {"root", choice->root},
                                      {"controller", choice->controller}, {"why", choice->reason},

@@ -77,6 +77,14 @@ void CgroupEventReader::handle(const void* data, size_t size) {
   if (e->init_cgroup_ns && e->path_len > 0 && e->path_len < CGIO_CGROUP_PATH_MAX - 1) {
     path.assign(e->path, e->path_len);
   }
+  if (log::enabled(log::Level::debug)) {
+    log::debug("cgroup event", {{"kind", e->kind == CGIO_CGROUP_MKDIR   ? "mkdir"
+                                          : e->kind == CGIO_CGROUP_RMDIR ? "rmdir"
+                                                                          : "rename"},
+                                {"id", std::to_string(e->id)},
+                                {"path", path},
+                                {"init_ns", e->init_cgroup_ns ? "1" : "0"}});
+  }
   switch (e->kind) {
     case CGIO_CGROUP_MKDIR:
     case CGIO_CGROUP_RENAME:

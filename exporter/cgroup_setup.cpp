@@ -52,21 +52,6 @@ Result<uint32_t> cgroup_subsys_id(const KernelBtf& btf, const std::string& contr
   return static_cast<uint32_t>(*v);
 }
 
-Result<uint32_t> init_cgroupns_inum(const std::string& procfs) {
-  const std::string link = procfs + "/1/ns/cgroup";
-  char buf[64];
-  const ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
-  if (n <= 0) return errno_error("cannot read " + link, errno);
-  const std::string text(buf, static_cast<size_t>(n));  // "cgroup:[4026531835]"
-  const size_t open = text.find('[');
-  if (open == std::string::npos) return Error{"unexpected " + link + ": " + text};
-  try {
-    return static_cast<uint32_t>(std::stoul(text.substr(open + 1)));
-  } catch (...) {
-    return Error{"unexpected " + link + ": " + text};
-  }
-}
-
 Result<CgroupChoice> choose_cgroup_hierarchy(const std::string& mode, const std::string& controller,
                                              const std::vector<Mount>& mounts, const std::string& proc_cgroups,
                                              const std::string& cgroup2_root, const WorkloadClassifier& classifier) {

@@ -37,8 +37,11 @@ Result<uint32_t> v1_hierarchy_id(const std::string& proc_cgroups, const std::str
 // The controller's index in struct css_set's subsys[] on the running kernel.
 Result<uint32_t> cgroup_subsys_id(const KernelBtf& btf, const std::string& controller);
 
-// Inode number of the initial cgroup namespace (<procfs>/1/ns/cgroup).
-Result<uint32_t> init_cgroupns_inum(const std::string& procfs);
+// Inode number of the initial cgroup namespace: a constant of the kernel
+// (PROC_CGROUP_INIT_INO in include/linux/proc_ns.h, since cgroup namespaces
+// exist in 4.6). Reading /proc/1/ns/cgroup instead needs ptrace access to
+// pid 1, which sandboxes and some container runtimes deny.
+inline constexpr uint32_t kInitCgroupNsInum = 0xEFFFFFFBu;
 
 // The kernel dev_t ((major << 20) | minor) of each mount point's filesystem,
 // in order. Each must be a mount point, and no two may share a filesystem
