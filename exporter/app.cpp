@@ -291,7 +291,7 @@ int run(const Options& opts) {
   auto tracker = std::make_shared<CgroupTracker>(
       std::move(classifier.value()), opts.retain_ended, store, widths, [] { return std::chrono::system_clock::now(); },
       [&accounting, &tables](const EndedUnit& u) {
-        log::info("unit ended", {{"workload", u.key.workload}, {"workload_id", u.key.workload_id},
+        log::debug("unit ended", {{"workload", u.key.workload}, {"workload_id", u.key.workload_id},
                                  {"cgroup", u.key.cgroup}});
         if (!accounting) return;
         auto written = accounting->append(to_record(u, tables));
