@@ -1,7 +1,12 @@
 // A collector for one counter map: reads every cgroup's summed counters at
-// scrape time and renders, per series (workload, workload_id, cgroup unit,
+// scrape time and writes, per series (workload, workload_id, cgroup unit,
 // step), the live values plus the final totals of its cgroups that ended.
 // The vfs, net and per-mount collectors are three tables over this class.
+//
+// These are the collectors whose size grows with the number of cgroups, so
+// they write the exposition text directly (exporter/exposition.h) instead
+// of building prometheus-cpp MetricFamily objects; the exporter's own small
+// families still go through prometheus-cpp (scrape.h).
 #pragma once
 
 #include <memory>
@@ -9,11 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include <prometheus/collectable.h>
-#include <prometheus/metric_family.h>
-
 #include "cgroup_paths.h"
 #include "counter_source.h"
+#include "exposition.h"
 #include "tracker.h"
 
 namespace cgio {
@@ -29,19 +32,29 @@ struct MetricSpec {
   std::vector<SeriesSpec> series;
 };
 
-class CgroupCountersCollector final : public prometheus::Collectable {
+class CgroupCountersCollector {
  public:
   CgroupCountersCollector(std::string name, CounterDomain domain, std::vector<MetricSpec> metrics,
                           std::shared_ptr<CounterSource> source, std::shared_ptr<CgroupTracker> tracker,
                           std::shared_ptr<const CgroupHierarchy> hierarchy);
 
+  const std::string& name() const { return name_; }
+
+  // What one scrape writes, read and aggregated before anything is written
+  // so a failure leaves no half-written family.
+  struct Prepared {
+    CgroupTracker::Aggregate aggregate;
+    size_t map_entries = 0;
+  };
   // Throws std::runtime_error when the map cannot be read.
-  std::vector<prometheus::MetricFamily> Collect() const override;
+  Prepared prepare() const;
+  void write(const Prepared& prepared, ExpositionWriter& out) const;
 
  private:
   std::string name_;
   CounterDomain domain_;
   std::vector<MetricSpec> metrics_;
+  std::vector<std::vector<std::string>> extra_;  // rendered SeriesSpec labels
   std::shared_ptr<CounterSource> source_;
   std::shared_ptr<CgroupTracker> tracker_;
   std::shared_ptr<const CgroupHierarchy> hierarchy_;
@@ -53,9 +66,5 @@ std::vector<MetricSpec> vfs_metrics(bool with_read_write = true);
 std::vector<MetricSpec> net_metrics();
 // Read/write counters per listed mount point (index 0 is "other").
 std::vector<MetricSpec> vfs_mount_metrics(const std::vector<std::string>& mountpoints);
-
-// The prometheus labels of a series: cgroup, step (when set), workload,
-// workload_id, and the spec's own, sorted by name.
-std::vector<prometheus::ClientMetric::Label> series_labels(const SeriesKey& key, const SeriesSpec& spec);
 
 }  // namespace cgio

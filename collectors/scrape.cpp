@@ -1,83 +1,95 @@
 #include "scrape.h"
 
-#include <algorithm>
 #include <chrono>
 #include <exception>
 
 #include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
 
 #include "log.h"
 #include "version.h"
 
 namespace cgio {
 
-void InstrumentedCollectors::add(std::string name, std::shared_ptr<prometheus::Collectable> collector) {
+void Scraper::add(std::shared_ptr<CgroupCountersCollector> counters) {
   std::lock_guard lock(mutex_);
-  errors_.emplace(name, 0);
-  collectors_.emplace_back(std::move(name), std::move(collector));
+  errors_.emplace(counters->name(), 0);
+  counters_.push_back(std::move(counters));
 }
 
-std::vector<prometheus::MetricFamily> InstrumentedCollectors::Collect() const {
-  std::vector<prometheus::MetricFamily> out;
+void Scraper::add(std::string name, std::shared_ptr<prometheus::Collectable> collectable) {
+  std::lock_guard lock(mutex_);
+  errors_.emplace(name, 0);
+  collectables_.emplace_back(std::move(name), std::move(collectable));
+}
 
-  prometheus::MetricFamily duration;
-  duration.name = "cgio_scrape_duration_seconds";
-  duration.help = "Time each collector took in this scrape.";
-  duration.type = prometheus::MetricType::Gauge;
+bool Scraper::write(ExpositionWriter& out) const {
+  struct Timing {
+    std::string collector;
+    double seconds;
+  };
+  std::vector<Timing> timings;
+  std::vector<std::pair<std::string, size_t>> unresolved, entries;
+  const auto failed = [&](const std::string& name, const char* what) {
+    log::error("collector failed", {{"collector", name}, {"err", what}});
+    std::lock_guard lock(mutex_);
+    ++errors_[name];
+  };
 
-  for (const auto& [name, collector] : collectors_) {
+  for (const auto& c : counters_) {
     const auto start = std::chrono::steady_clock::now();
     try {
-      for (auto& family : collector->Collect()) {
-        // Collectors may report the same family (cgio_unresolved_cgroups
-        // with their own label): the exposition must name it once.
-        auto same = std::find_if(out.begin(), out.end(),
-                                 [&](const prometheus::MetricFamily& f) { return f.name == family.name; });
-        if (same == out.end()) {
-          out.push_back(std::move(family));
-        } else {
-          for (auto& m : family.metric) same->metric.push_back(std::move(m));
-        }
-      }
+      const auto prepared = c->prepare();
+      c->write(prepared, out);
+      unresolved.emplace_back(c->name(), prepared.aggregate.unknown.size());
+      entries.emplace_back(c->name(), prepared.map_entries);
     } catch (const std::exception& e) {
-      log::error("collector failed", {{"collector", name}, {"err", e.what()}});
-      std::lock_guard lock(mutex_);
-      ++errors_[name];
+      failed(c->name(), e.what());
     }
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    prometheus::ClientMetric m;
-    m.label = {{"collector", name}};
-    m.gauge.value = took.count();
-    duration.metric.push_back(std::move(m));
+    timings.push_back({c->name(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
+  }
+  const prometheus::TextSerializer serializer;
+  for (const auto& [name, collectable] : collectables_) {
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      out.raw(serializer.Serialize(collectable->Collect()));
+    } catch (const std::exception& e) {
+      failed(name, e.what());
+    }
+    timings.push_back({name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
   }
 
-  prometheus::MetricFamily errors;
-  errors.name = "cgio_scrape_errors_total";
-  errors.help = "Scrapes in which a collector failed and reported nothing.";
-  errors.type = prometheus::MetricType::Counter;
+  std::string label;
+  const auto by = [&label](std::string_view name, std::string_view value) -> const std::string& {
+    label.clear();
+    ExpositionWriter::append_label(label, name, value);
+    return label;
+  };
+  out.family("cgio_unresolved_cgroups",
+             "Cgroup ids in a counter map whose cgroup cannot be found (outside the hierarchy cgio reads, or "
+             "gone before an event or a walk named it); their counters are summed in the series with "
+             "cgroup=\"unresolved\".",
+             "gauge");
+  for (const auto& [name, n] : unresolved) out.sample("cgio_unresolved_cgroups", by("collector", name), "", static_cast<uint64_t>(n));
+  out.family("cgio_bpf_map_entries",
+             "Entries in a counter map at this scrape: cgroups (or cgroup and filesystem pairs) with counters. "
+             "Entries of removed cgroups are folded into their unit and deleted.",
+             "gauge");
+  for (const auto& [name, n] : entries) out.sample("cgio_bpf_map_entries", by("map", name), "", static_cast<uint64_t>(n));
+  out.family("cgio_scrape_duration_seconds", "Time each collector took in this scrape, writing included.", "gauge");
+  for (const auto& t : timings) out.sample("cgio_scrape_duration_seconds", by("collector", t.collector), "", t.seconds);
+  out.family("cgio_scrape_errors_total", "Scrapes in which a collector failed and reported nothing.", "counter");
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [name, count] : errors_) {
-      prometheus::ClientMetric m;
-      m.label = {{"collector", name}};
-      m.counter.value = static_cast<double>(count);
-      errors.metric.push_back(std::move(m));
-    }
+    for (const auto& [name, n] : errors_) out.sample("cgio_scrape_errors_total", by("collector", name), "", n);
   }
-
-  prometheus::MetricFamily build;
-  build.name = "cgio_build_info";
-  build.help = "Version and git revision of cgio_exporter; always 1.";
-  build.type = prometheus::MetricType::Gauge;
-  prometheus::ClientMetric b;
-  b.label = {{"revision", kCgioRevision}, {"version", kCgioVersion}};
-  b.gauge.value = 1;
-  build.metric.push_back(std::move(b));
-
-  out.push_back(std::move(duration));
-  out.push_back(std::move(errors));
-  out.push_back(std::move(build));
-  return out;
+  out.family("cgio_build_info", "Version and git revision of cgio_exporter; always 1.", "gauge");
+  std::string build;
+  ExpositionWriter::append_label(build, "revision", kCgioRevision);
+  build.push_back(',');
+  ExpositionWriter::append_label(build, "version", kCgioVersion);
+  out.sample("cgio_build_info", build, "", uint64_t{1});
+  return out.finish();
 }
 
 }  // namespace cgio

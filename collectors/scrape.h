@@ -1,6 +1,9 @@
-// The one Collectable the web server sees: runs each named collector, times
-// it and turns a failure into cgio_scrape_errors_total instead of a failed
-// scrape, then adds cgio_scrape_duration_seconds and cgio_build_info.
+// One scrape: runs every collector, times it, turns a failure into
+// cgio_scrape_errors_total instead of a failed scrape, and writes the
+// exposition: the per-cgroup counter collectors stream their text, the
+// exporter's own small families come from prometheus::Collectables through
+// prometheus-cpp's serializer, then cgio_scrape_*, cgio_build_info and the
+// per-collector map statistics.
 #pragma once
 
 #include <map>
@@ -12,15 +15,22 @@
 
 #include <prometheus/collectable.h>
 
+#include "cgroup_counters.h"
+#include "exposition.h"
+
 namespace cgio {
 
-class InstrumentedCollectors final : public prometheus::Collectable {
+class Scraper {
  public:
-  void add(std::string name, std::shared_ptr<prometheus::Collectable> collector);
-  std::vector<prometheus::MetricFamily> Collect() const override;
+  void add(std::shared_ptr<CgroupCountersCollector> counters);
+  void add(std::string name, std::shared_ptr<prometheus::Collectable> collectable);
+
+  // Writes one whole exposition. Returns false when the client went away.
+  bool write(ExpositionWriter& out) const;
 
  private:
-  std::vector<std::pair<std::string, std::shared_ptr<prometheus::Collectable>>> collectors_;
+  std::vector<std::shared_ptr<CgroupCountersCollector>> counters_;
+  std::vector<std::pair<std::string, std::shared_ptr<prometheus::Collectable>>> collectables_;
   mutable std::mutex mutex_;
   mutable std::map<std::string, uint64_t> errors_;
 };

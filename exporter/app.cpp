@@ -317,19 +317,18 @@ int run(const Options& opts) {
   };
   CgroupEventReader reader(events, *hierarchy, *tracker);
 
-  auto collectors = std::make_shared<InstrumentedCollectors>();
+  auto collectors = std::make_shared<Scraper>();
   if (opts.collector_vfs) {
-    collectors->add("vfs", std::make_shared<CgroupCountersCollector>("vfs", CounterDomain::vfs, tables[0], vfs_source,
-                                                                     tracker, hierarchy));
+    collectors->add(std::make_shared<CgroupCountersCollector>("vfs", CounterDomain::vfs, tables[0], vfs_source,
+                                                              tracker, hierarchy));
   }
   if (!mount_devs.empty()) {
-    collectors->add("vfs_mounts", std::make_shared<CgroupCountersCollector>(
-                                      "vfs_mounts", CounterDomain::vfs_mounts, tables[2], mounts_source, tracker,
-                                      hierarchy));
+    collectors->add(std::make_shared<CgroupCountersCollector>("vfs_mounts", CounterDomain::vfs_mounts, tables[2],
+                                                              mounts_source, tracker, hierarchy));
   }
   if (opts.collector_net) {
-    collectors->add("net", std::make_shared<CgroupCountersCollector>("net", CounterDomain::net, tables[1], net_source,
-                                                                     tracker, hierarchy));
+    collectors->add(std::make_shared<CgroupCountersCollector>("net", CounterDomain::net, tables[1], net_source,
+                                                              tracker, hierarchy));
   }
   std::vector<std::string> map_names(CGIO_MAP_MAX);
   if (opts.collector_vfs) map_names[CGIO_MAP_VFS] = "vfs";
@@ -344,7 +343,7 @@ int run(const Options& opts) {
                                  tracker, cgroup_events ? std::function<uint64_t()>([&reader] { return reader.events_lost(); })
                                                         : std::function<uint64_t()>()));
 
-  (*web)->serve(collectors);
+  (*web)->serve([collectors](ExpositionWriter& out) { return collectors->write(out); });
   const std::string counted = std::to_string(counting) + "/" + std::to_string(wanted_operations(opts).size());
   log::info("ready", {{"address", opts.listen_address.display((*web)->port())},
                       {"port", std::to_string((*web)->port())},

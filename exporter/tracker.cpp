@@ -1,6 +1,10 @@
 #include "tracker.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
+
+#include "exposition.h"
 
 namespace cgio {
 namespace {
@@ -13,6 +17,22 @@ void add_into(std::vector<uint64_t>& into, std::span<const uint64_t> from, size_
 }  // namespace
 
 SeriesKey CgroupTracker::unresolved_key() { return {"cgroup", "unresolved", "unresolved", ""}; }
+
+std::string CgroupTracker::render_labels(const SeriesKey& key) {
+  // Sorted by label name, as the rest of the exposition.
+  std::string out;
+  out.reserve(key.cgroup.size() + key.workload.size() + key.workload_id.size() + key.step.size() + 48);
+  ExpositionWriter::append_label(out, "cgroup", key.cgroup);
+  if (!key.step.empty()) {
+    out.push_back(',');
+    ExpositionWriter::append_label(out, "step", key.step);
+  }
+  out.push_back(',');
+  ExpositionWriter::append_label(out, "workload", key.workload);
+  out.push_back(',');
+  ExpositionWriter::append_label(out, "workload_id", key.workload_id);
+  return out;
+}
 
 CgroupTracker::CgroupTracker(WorkloadClassifier classifier, std::chrono::seconds retain, CounterStore& store,
                              std::array<size_t, kCounterDomains> widths, Clock clock,
@@ -27,6 +47,7 @@ CgroupTracker::CgroupTracker(WorkloadClassifier classifier, std::chrono::seconds
 CgroupTracker::Series& CgroupTracker::series_for(const SeriesKey& key) {
   auto [it, fresh] = series_.try_emplace(key);
   if (fresh) {
+    it->second.labels = std::make_shared<const std::string>(render_labels(key));
     for (size_t d = 0; d < kCounterDomains; ++d) {
       it->second.ended[d].assign(widths_[d], 0);
       it->second.instance_start[d].assign(widths_[d], 0);
@@ -169,19 +190,38 @@ CgroupTracker::Aggregate CgroupTracker::aggregate(CounterDomain domain, const Co
   expire_locked();
   const size_t d = static_cast<size_t>(domain);
   Aggregate out;
-  for (const auto& [key, s] : series_) {
-    if (visible(s) || key == unresolved_key()) out.series.emplace(key, s.ended[d]);
-  }
+  out.width = widths_[d];
+  const auto take_slot = [&](Series& s) {
+    s.slot = out.labels.size();
+    out.labels.push_back(s.labels);
+    out.sums.insert(out.sums.end(), s.ended[d].begin(), s.ended[d].end());
+    out.sums.resize(out.labels.size() * out.width, 0);
+  };
+  // Series are visited in label order; a slot of SIZE_MAX marks one not
+  // part of this aggregate.
   const SeriesKey unresolved = unresolved_key();
+  out.labels.reserve(series_.size());
+  for (auto& [key, s] : series_) {
+    s.slot = SIZE_MAX;
+    if (visible(s) || key == unresolved) take_slot(s);
+  }
+  Series* unresolved_series = nullptr;
   for (size_t i = 0; i < live.keys.size(); ++i) {
     const uint64_t id = live.keys[i];
     const size_t offset = live.subs.empty() ? 0 : static_cast<size_t>(live.subs[i]) * live.fields;
     const auto c = cgroups_.find(id);
-    const SeriesKey& key = c != cgroups_.end() ? c->second.series : unresolved;
-    if (c == cgroups_.end() && (out.unknown.empty() || out.unknown.back() != id)) out.unknown.push_back(id);
-    auto& sums = out.series[key];
-    if (sums.size() < widths_[d]) sums.resize(widths_[d], 0);
-    add_into(sums, live.row(i), offset);
+    Series* s = nullptr;
+    if (c != cgroups_.end()) {
+      s = &series_.at(c->second.series);
+    } else {
+      if (out.unknown.empty() || out.unknown.back() != id) out.unknown.push_back(id);
+      if (unresolved_series == nullptr) unresolved_series = &series_for(unresolved);
+      s = unresolved_series;
+    }
+    if (s->slot == SIZE_MAX) take_slot(*s);  // created during this aggregate
+    const auto row = live.row(i);
+    uint64_t* into = out.sums.data() + s->slot * out.width + offset;
+    for (size_t f = 0; f < row.size() && offset + f < out.width; ++f) into[f] += row[f];
   }
   return out;
 }

@@ -13,8 +13,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <climits>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -84,13 +86,19 @@ class CgroupTracker {
   // gone before any event or walk named it) into the "unresolved" series.
   void fold_unresolved(uint64_t id);
 
-  // The series of one domain at this instant: live values from `live`
-  // (rows keyed by cgroup id, and for vfs_mounts by `subs` too) plus ended
-  // totals; ids not known are returned in `unknown` and counted under the
-  // "unresolved" series. Drops series whose retention is over.
+  // The series of one domain at this instant, in label order: live values
+  // from `live` (rows keyed by cgroup id, and for vfs_mounts by `subs` too)
+  // plus ended totals; ids not known are returned in `unknown` and counted
+  // under the "unresolved" series. Drops series whose retention is over.
   struct Aggregate {
-    std::map<SeriesKey, std::vector<uint64_t>> series;
+    size_t width = 0;
+    // Each series' labels rendered for the exposition (cgroup, step,
+    // workload, workload_id), shared with the tracker: no copy per scrape.
+    std::vector<std::shared_ptr<const std::string>> labels;
+    std::vector<uint64_t> sums;  // labels.size() * width
     std::vector<uint64_t> unknown;
+
+    std::span<const uint64_t> row(size_t i) const { return {sums.data() + i * width, width}; }
   };
   Aggregate aggregate(CounterDomain domain, const CounterSnapshot& live);
 
@@ -103,9 +111,13 @@ class CgroupTracker {
   Stats stats() const;
 
   static SeriesKey unresolved_key();
+  // The rendered label list of a series (what Aggregate::labels holds).
+  static std::string render_labels(const SeriesKey& key);
 
  private:
   struct Series {
+    std::shared_ptr<const std::string> labels;
+    size_t slot = SIZE_MAX;  // index in the aggregate being built, SIZE_MAX: none
     std::vector<uint64_t> ended[kCounterDomains];
     int members = 0;        // alive cgroups counting toward it
     bool unit_alive = false;

@@ -1,46 +1,23 @@
 #include "web.h"
 
-#include <arpa/inet.h>
 #include <CivetServer.h>
+#include <arpa/inet.h>
 #include <civetweb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <prometheus/exposer.h>
-
+#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <stdexcept>
+#include <mutex>
 
 #include "bpf_handles.h"
+#include "log.h"
 #include "options.h"
 
 namespace cgio {
 namespace {
-
-// civetweb calls back without a user pointer we own; the page is set once
-// before the server starts and only read afterwards.
-std::string g_landing_page;
-
-int serve_landing_page(mg_connection* conn) {
-  const mg_request_info* req = mg_get_request_info(conn);
-  if (req == nullptr || req->local_uri == nullptr || std::strcmp(req->local_uri, "/") != 0) {
-    return 0;  // not ours: civetweb goes on to the metrics handler or 404
-  }
-  const bool head = std::strcmp(req->request_method, "HEAD") == 0;
-  if (!head && std::strcmp(req->request_method, "GET") != 0) {
-    mg_printf(conn, "HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n"
-                    "Content-Length: 0\r\nConnection: close\r\n\r\n");
-    return 405;
-  }
-  mg_printf(conn,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-            "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-            g_landing_page.size());
-  if (!head) mg_write(conn, g_landing_page.data(), g_landing_page.size());
-  return 200;
-}
 
 // Exposer reports only that civetweb could not start; bind the address
 // ourselves to learn why (address in use, permission, no such address).
@@ -68,7 +45,84 @@ std::string diagnose_bind(const ListenAddress& address) {
   return "the HTTP server failed to start";
 }
 
+void plain_response(mg_connection* conn, int status, const char* reason, const std::string& body,
+                    const char* content_type = "text/plain; charset=utf-8", bool head = false) {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\n\r\n",
+            status, reason, content_type, body.size());
+  if (!head) mg_write(conn, body.data(), body.size());
+}
+
 }  // namespace
+
+struct WebServer::Handlers {
+  class Landing final : public CivetHandler {
+   public:
+    explicit Landing(std::string page) : page_(std::move(page)) {}
+    bool handleGet(CivetServer*, mg_connection* conn) override { return handle(conn, false); }
+    bool handleHead(CivetServer*, mg_connection* conn) override { return handle(conn, true); }
+
+   private:
+    bool handle(mg_connection* conn, bool head) {
+      const mg_request_info* req = mg_get_request_info(conn);
+      if (req->local_uri == nullptr || std::strcmp(req->local_uri, "/") != 0) {
+        plain_response(conn, 404, "Not Found", "404 page not found\n", "text/plain; charset=utf-8", head);
+        return true;
+      }
+      plain_response(conn, 200, "OK", page_, "text/html; charset=utf-8", head);
+      return true;
+    }
+    std::string page_;
+  };
+
+  class Metrics final : public CivetHandler {
+   public:
+    bool handleGet(CivetServer*, mg_connection* conn) override {
+      MetricsWriter writer;
+      {
+        std::lock_guard lock(mutex_);
+        writer = writer_;
+      }
+      if (!writer) {
+        plain_response(conn, 503, "Service Unavailable", "the exporter is still starting\n");
+        return true;
+      }
+      // HTTP/1.1 clients (Prometheus) get a chunked response streamed as it
+      // is written; HTTP/1.0 has no chunks: the end of the body is the end
+      // of the connection.
+      const mg_request_info* req = mg_get_request_info(conn);
+      const bool chunked = req->http_version != nullptr && std::strcmp(req->http_version, "1.0") != 0;
+      mg_printf(conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                "Cache-Control: no-store\r\n%s\r\n",
+                chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n");
+      ExpositionWriter out([conn, chunked](std::string_view chunk) {
+        if (chunked) return mg_send_chunk(conn, chunk.data(), static_cast<unsigned>(chunk.size())) > 0;
+        return mg_write(conn, chunk.data(), chunk.size()) > 0;
+      });
+      if (writer(out) && chunked) mg_send_chunk(conn, "", 0);
+      return true;
+    }
+    bool handleHead(CivetServer*, mg_connection* conn) override {
+      mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                      "Content-Length: 0\r\n\r\n");
+      return true;
+    }
+    void set(MetricsWriter writer) {
+      std::lock_guard lock(mutex_);
+      writer_ = std::move(writer);
+    }
+
+   private:
+    std::mutex mutex_;
+    MetricsWriter writer_;
+  };
+
+  Landing landing;
+  Metrics metrics;
+  explicit Handlers(std::string page) : landing(std::move(page)) {}
+};
 
 bool civetweb_has_ipv6() { return mg_check_feature(8) != 0; }
 
@@ -90,31 +144,27 @@ std::string landing_page(const std::string& telemetry_path) {
          "<p>" + version_string() + "</p>\n</body></html>\n";
 }
 
-Result<std::unique_ptr<WebServer>> WebServer::start(const ListenAddress& address,
-                                                    const std::string& telemetry_path) {
-  g_landing_page = landing_page(telemetry_path);
-  static CivetCallbacks callbacks;
-  callbacks.begin_request = serve_landing_page;
-
+Result<std::unique_ptr<WebServer>> WebServer::start(const ListenAddress& address, const std::string& telemetry_path) {
   std::unique_ptr<WebServer> server(new WebServer());
-  server->telemetry_path_ = telemetry_path;
+  server->handlers_ = std::make_unique<Handlers>(landing_page(telemetry_path));
   try {
-    server->exposer_ = std::make_unique<prometheus::Exposer>(
-        std::vector<std::string>{"listening_ports", address.civetweb_spec(), "num_threads", "4"},
-        &callbacks);
+    server->server_ = std::make_unique<CivetServer>(
+        std::vector<std::string>{"listening_ports", address.civetweb_spec(), "num_threads", "4"});
   } catch (const std::exception& e) {
-    return Error{"cannot listen on " + address.display(address.port) + ": " +
-                 diagnose_bind(address)};
+    return Error{"cannot listen on " + address.display(address.port) + ": " + diagnose_bind(address)};
   }
-  const std::vector<int> ports = server->exposer_->GetListeningPorts();
+  server->server_->addHandler(telemetry_path, server->handlers_->metrics);
+  server->server_->addHandler("/", server->handlers_->landing);
+  const std::vector<int> ports = server->server_->getListeningPorts();
   server->port_ = ports.empty() ? address.port : static_cast<uint16_t>(ports.front());
   return server;
 }
 
-WebServer::~WebServer() = default;
-
-void WebServer::serve(const std::weak_ptr<prometheus::Collectable>& collectable) {
-  exposer_->RegisterCollectable(collectable, telemetry_path_);
+WebServer::~WebServer() {
+  // Stop serving before the handlers go away.
+  server_.reset();
 }
+
+void WebServer::serve(MetricsWriter writer) { handlers_->metrics.set(std::move(writer)); }
 
 }  // namespace cgio

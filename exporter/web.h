@@ -1,18 +1,18 @@
-// The HTTP side: prometheus-cpp's Exposer (civetweb) serves the metrics;
-// a civetweb begin_request callback adds the landing page at "/".
+// The HTTP side, on civetweb: the landing page at "/", and the metrics,
+// written by a callback straight into a chunked response as they are
+// produced (no response-sized buffer).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "exposition.h"
 #include "listen_address.h"
 #include "result.h"
 
-namespace prometheus {
-class Collectable;
-class Exposer;
-}  // namespace prometheus
+class CivetServer;
 
 namespace cgio {
 
@@ -23,18 +23,22 @@ std::string landing_page(const std::string& telemetry_path);
 
 class WebServer {
  public:
+  // Writes one whole exposition; returns false when the client went away.
+  using MetricsWriter = std::function<bool(ExpositionWriter&)>;
+
   // Binds and starts serving; a clear error when the address cannot be used.
-  static Result<std::unique_ptr<WebServer>> start(const ListenAddress& address,
-                                                  const std::string& telemetry_path);
+  // Until serve() is called, the metrics path answers 503.
+  static Result<std::unique_ptr<WebServer>> start(const ListenAddress& address, const std::string& telemetry_path);
   ~WebServer();
 
-  void serve(const std::weak_ptr<prometheus::Collectable>& collectable);
+  void serve(MetricsWriter writer);
   uint16_t port() const { return port_; }
 
  private:
   WebServer() = default;
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  std::string telemetry_path_;
+  struct Handlers;
+  std::unique_ptr<Handlers> handlers_;
+  std::unique_ptr<CivetServer> server_;
   uint16_t port_ = 0;
 };
 

@@ -11,6 +11,8 @@
 #include "fixture_tree.h"
 #include "scrape.h"
 
+#include <limits>
+
 #include "contracts/net.h"
 #include "contracts/vfs.h"
 
@@ -34,6 +36,27 @@ class FixedSource final : public CounterSource {
 
 std::string render(const prometheus::Collectable& c) {
   return prometheus::TextSerializer().Serialize(c.Collect());
+}
+
+std::string render(const CgroupCountersCollector& c) {
+  std::string text;
+  ExpositionWriter out([&text](std::string_view chunk) {
+    text.append(chunk);
+    return true;
+  });
+  c.write(c.prepare(), out);
+  out.finish();
+  return text;
+}
+
+std::string render(const Scraper& s) {
+  std::string text;
+  ExpositionWriter out([&text](std::string_view chunk) {
+    text.append(chunk);
+    return true;
+  });
+  s.write(out);
+  return text;
 }
 
 TEST(SumPercpu, AddsEveryCpuCopyFieldByField) {
@@ -76,30 +99,57 @@ TEST(CgroupCountersCollector, RendersWorkloadLabelsSumsUnitsAndFoldsUnknownIds) 
   snap.sums = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   std::vector<MetricSpec> table = {
       {"x_calls_total", "Calls.", {{{}, 0}}},
-      {"x_bytes_total", "Bytes.", {{{{"kind", "k"}}, 1}}},
+      {"x_bytes_total", "Bytes\\per \"x\"\nline.", {{{{"kind", "k"}}, 1}}},
   };
   CgroupCountersCollector c("x", CounterDomain::vfs, table, std::make_shared<FixedSource>(snap), tracker,
                             std::make_shared<CgroupHierarchy>(tree.root()));
+  const auto prepared = c.prepare();
+  EXPECT_EQ(prepared.aggregate.unknown.size(), 2u);
+  EXPECT_EQ(prepared.map_entries, 5u);
   EXPECT_EQ(render(c),
             "# HELP x_calls_total Calls.\n"
             "# TYPE x_calls_total counter\n"
             "x_calls_total{cgroup=\"unresolved\",workload=\"cgroup\",workload_id=\"unresolved\"} 16\n"
             "x_calls_total{cgroup=\"/system.slice/slurmstepd.scope/job_42\",workload=\"slurm\",workload_id=\"42\"} 4\n"
             "x_calls_total{cgroup=\"/system.slice/nginx.service\",workload=\"systemd\",workload_id=\"nginx.service\"} 5\n"
-            "# HELP x_bytes_total Bytes.\n"
+            "# HELP x_bytes_total Bytes\\\\per \"x\"\\nline.\n"
             "# TYPE x_bytes_total counter\n"
-            "x_bytes_total{cgroup=\"unresolved\",kind=\"k\",workload=\"cgroup\",workload_id=\"unresolved\"} 18\n"
-            "x_bytes_total{cgroup=\"/system.slice/slurmstepd.scope/job_42\",kind=\"k\",workload=\"slurm\",workload_id=\"42\"} 6\n"
-            "x_bytes_total{cgroup=\"/system.slice/nginx.service\",kind=\"k\",workload=\"systemd\",workload_id=\"nginx.service\"} 6\n"
-            "# HELP cgio_unresolved_cgroups Cgroup ids in a counter map whose cgroup cannot be found (gone before "
-            "cgio learnt its path, or outside the hierarchy cgio reads); their counters are summed in the series "
-            "with cgroup=\"unresolved\".\n"
-            "# TYPE cgio_unresolved_cgroups gauge\n"
-            "cgio_unresolved_cgroups{collector=\"x\"} 2\n"
-            "# HELP cgio_bpf_map_entries Entries in a counter map at this scrape: cgroups (or cgroup and filesystem "
-            "pairs) with counters. Entries of removed cgroups are folded into their unit and deleted.\n"
-            "# TYPE cgio_bpf_map_entries gauge\n"
-            "cgio_bpf_map_entries{map=\"x\"} 5\n");
+            "x_bytes_total{cgroup=\"unresolved\",workload=\"cgroup\",workload_id=\"unresolved\",kind=\"k\"} 18\n"
+            "x_bytes_total{cgroup=\"/system.slice/slurmstepd.scope/job_42\",workload=\"slurm\",workload_id=\"42\",kind=\"k\"} 6\n"
+            "x_bytes_total{cgroup=\"/system.slice/nginx.service\",workload=\"systemd\",workload_id=\"nginx.service\",kind=\"k\"} 6\n");
+}
+
+TEST(ExpositionWriter, FlushesInChunksAndStopsWhenTheClientIsGone) {
+  std::vector<std::string> chunks;
+  ExpositionWriter out(
+      [&chunks](std::string_view chunk) {
+        chunks.emplace_back(chunk);
+        return chunks.size() < 2;
+      },
+      64);
+  for (int i = 0; i < 20; ++i) out.sample("m", "a=\"1\"", "", static_cast<uint64_t>(i));
+  EXPECT_FALSE(out.finish());
+  EXPECT_EQ(chunks.size(), 2u) << "nothing is sent after the sink refused";
+  EXPECT_LE(chunks[0].size(), 64u);
+  EXPECT_EQ(chunks[0].substr(0, 11), "m{a=\"1\"} 0\n");
+}
+
+TEST(ExpositionWriter, ValuesAndEscapes) {
+  std::string text;
+  ExpositionWriter out([&text](std::string_view chunk) {
+    text.append(chunk);
+    return true;
+  });
+  std::string labels;
+  ExpositionWriter::append_label(labels, "path", "/a\\x2d\"b\"\nc");
+  out.sample("u", labels, "", uint64_t{18446744073709551615u});
+  out.sample("d", "", "", 0.25);
+  out.sample("n", "", "x=\"y\"", std::numeric_limits<double>::quiet_NaN());
+  out.finish();
+  EXPECT_EQ(text,
+            "u{path=\"/a\\\\x2d\\\"b\\\"\\nc\"} 18446744073709551615\n"
+            "d 0.25\n"
+            "n{x=\"y\"} NaN\n");
 }
 
 TEST(CgroupCountersCollector, ReadFailureThrowsForTheScrapeInstrumentation) {
@@ -109,7 +159,7 @@ TEST(CgroupCountersCollector, ReadFailureThrowsForTheScrapeInstrumentation) {
   source->fail_ = true;
   CgroupCountersCollector c("x", CounterDomain::vfs, {}, source, unit_tracker(store),
                             std::make_shared<CgroupHierarchy>(tree.root()));
-  EXPECT_THROW(c.Collect(), std::runtime_error);
+  EXPECT_THROW(c.prepare(), std::runtime_error);
 }
 
 TEST(MetricTables, MountTableLabelsEveryListedMountAndOther) {
@@ -215,7 +265,7 @@ class Throwing final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override { throw std::runtime_error("boom"); }
 };
 
-TEST(InstrumentedCollectors, FailureIsCountedAndOtherCollectorsStillReport) {
+TEST(Scraper, FailureIsCountedAndOtherCollectorsStillReport) {
   FixtureTree tree;
   NoStore store;
   auto tracker = unit_tracker(store);
@@ -225,27 +275,29 @@ TEST(InstrumentedCollectors, FailureIsCountedAndOtherCollectorsStillReport) {
   snap.keys = {7};
   snap.sums = {9};
   auto hierarchy = std::make_shared<CgroupHierarchy>(tree.root());
-  InstrumentedCollectors all;
+  auto broken = std::make_shared<FixedSource>(snap);
+  broken->fail_ = true;
+  Scraper all;
+  all.add(std::make_shared<CgroupCountersCollector>("good", CounterDomain::vfs,
+                                                    std::vector<MetricSpec>{{"y_total", "Y.", {{{}, 0}}}},
+                                                    std::make_shared<FixedSource>(snap), tracker, hierarchy));
+  all.add(std::make_shared<CgroupCountersCollector>("broken", CounterDomain::vfs,
+                                                    std::vector<MetricSpec>{{"z_total", "Z.", {{{}, 0}}}}, broken,
+                                                    tracker, hierarchy));
   all.add("bad", std::make_shared<Throwing>());
-  all.add("good", std::make_shared<CgroupCountersCollector>("good", CounterDomain::vfs,
-                                                            std::vector<MetricSpec>{{"y_total", "Y.", {{{}, 0}}}},
-                                                            std::make_shared<FixedSource>(snap), tracker, hierarchy));
-  all.add("other", std::make_shared<CgroupCountersCollector>("other", CounterDomain::vfs,
-                                                             std::vector<MetricSpec>{{"z_total", "Z.", {{{}, 0}}}},
-                                                             std::make_shared<FixedSource>(snap), tracker, hierarchy));
-  all.Collect();
-  const std::string text = prometheus::TextSerializer().Serialize(all.Collect());
+  render(all);
+  const std::string text = render(all);
   EXPECT_NE(text.find("y_total{cgroup=\"/\",workload=\"cgroup\",workload_id=\"/\"} 9\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("z_total"), std::string::npos) << "a failed collector writes nothing";
   EXPECT_NE(text.find("cgio_scrape_errors_total{collector=\"bad\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("cgio_scrape_errors_total{collector=\"broken\"} 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cgio_scrape_errors_total{collector=\"good\"} 0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cgio_scrape_duration_seconds{collector=\"good\"}"), std::string::npos);
+  EXPECT_NE(text.find("cgio_bpf_map_entries{map=\"good\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("cgio_unresolved_cgroups{collector=\"good\"} 0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cgio_build_info{revision="), std::string::npos);
-  // One family per name even when several collectors report it.
-  EXPECT_EQ(text.find("# TYPE cgio_unresolved_cgroups"), text.rfind("# TYPE cgio_unresolved_cgroups"));
-  EXPECT_NE(text.find("cgio_unresolved_cgroups{collector=\"good\"} 0\n"
-                      "cgio_unresolved_cgroups{collector=\"other\"} 0\n"),
-            std::string::npos)
-      << text;
+  // Every family once.
+  EXPECT_EQ(text.find("# TYPE cgio_bpf_map_entries"), text.rfind("# TYPE cgio_bpf_map_entries"));
 }
 
 }  // namespace

@@ -56,10 +56,21 @@ struct Harness {
     }
     return s;
   }
-  std::map<SeriesKey, std::vector<uint64_t>> vfs(std::vector<std::pair<uint64_t, std::vector<uint64_t>>> rows = {}) {
-    return tracker->aggregate(CounterDomain::vfs, live(std::move(rows))).series;
+  // The aggregate keyed by rendered labels (see L()).
+  static std::map<std::string, std::vector<uint64_t>> by_labels(const CgroupTracker::Aggregate& agg) {
+    std::map<std::string, std::vector<uint64_t>> out;
+    for (size_t i = 0; i < agg.labels.size(); ++i) {
+      const auto row = agg.row(i);
+      out[*agg.labels[i]] = std::vector<uint64_t>(row.begin(), row.end());
+    }
+    return out;
+  }
+  std::map<std::string, std::vector<uint64_t>> vfs(std::vector<std::pair<uint64_t, std::vector<uint64_t>>> rows = {}) {
+    return by_labels(tracker->aggregate(CounterDomain::vfs, live(std::move(rows))));
   }
 };
+
+std::string L(const SeriesKey& key) { return CgroupTracker::render_labels(key); }
 
 const std::string kJob = "/system.slice/slurmstepd.scope/job_42";
 const SeriesKey kJobKey{"slurm", "42", kJob, ""};
@@ -71,8 +82,8 @@ TEST(Tracker, UnitModeSumsEveryDescendantIntoTheJob) {
   h.tracker->discovered(12, kJob + "/step_0/user/task_0");
   h.tracker->discovered(13, kJob + "/step_batch/user/task_0");
   const auto s = h.vfs({{12, {3, 300}}, {13, {1, 100}}});
-  ASSERT_EQ(s.count(kJobKey), 1u);
-  EXPECT_EQ(s.at(kJobKey), (std::vector<uint64_t>{4, 400}));
+  ASSERT_EQ(s.count(L(kJobKey)), 1u);
+  EXPECT_EQ(s.at(L(kJobKey)), (std::vector<uint64_t>{4, 400}));
   EXPECT_EQ(h.tracker->stats().cgroups_tracked, 4u);
 }
 
@@ -86,7 +97,7 @@ TEST(Tracker, RemovedCgroupsAreFoldedDeletedAndTheJobRecordedWithItsTotals) {
   h.store.put(CounterDomain::net, 11, {5});
   h.tracker->removed(11, "");
   EXPECT_FALSE(h.store.holds(CounterDomain::vfs, 11)) << "map entry deleted after folding";
-  EXPECT_EQ(h.vfs().at(kJobKey), (std::vector<uint64_t>{7, 700}));
+  EXPECT_EQ(h.vfs().at(L(kJobKey)), (std::vector<uint64_t>{7, 700}));
   EXPECT_TRUE(h.ended.empty()) << "the job cgroup still exists";
 
   h.now += 5s;
@@ -110,9 +121,9 @@ TEST(Tracker, EndedUnitsReportTheirFinalTotalsForTheRetentionTimeThenDisappear) 
   h.store.put(CounterDomain::vfs, 10, {1, 2});
   h.tracker->removed(10, "");
   h.now += 299s;
-  EXPECT_EQ(h.vfs().at(kJobKey), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(h.vfs().at(L(kJobKey)), (std::vector<uint64_t>{1, 2}));
   h.now += 1s;
-  EXPECT_EQ(h.vfs().count(kJobKey), 0u);
+  EXPECT_EQ(h.vfs().count(L(kJobKey)), 0u);
   EXPECT_EQ(h.tracker->stats().series, 0u);
 }
 
@@ -129,7 +140,7 @@ TEST(Tracker, AJobCreatedAndRemovedBetweenScrapesIsFullyAccounted) {
   EXPECT_EQ(h.ended[0].key.workload_id, "7");
   EXPECT_EQ(h.ended[0].totals[0], (std::vector<uint64_t>{100, 12345}));
   const SeriesKey key{"slurm", "7", "/system.slice/slurmstepd.scope/job_7", ""};
-  EXPECT_EQ(h.vfs().at(key), (std::vector<uint64_t>{100, 12345}));
+  EXPECT_EQ(h.vfs().at(L(key)), (std::vector<uint64_t>{100, 12345}));
 }
 
 TEST(Tracker, RemovalOfANeverSeenCgroupUsesThePathOfTheEvent) {
@@ -151,9 +162,9 @@ TEST(Tracker, ARestartedServiceContinuesItsSeriesAndIsRecordedPerInstance) {
   h.now += 10s;
   h.tracker->created(41, svc);
   // Monotonic: the new instance's counts add to the first one's.
-  EXPECT_EQ(h.vfs({{41, {1, 10}}}).at(key), (std::vector<uint64_t>{6, 60}));
+  EXPECT_EQ(h.vfs({{41, {1, 10}}}).at(L(key)), (std::vector<uint64_t>{6, 60}));
   h.now += 600s;  // past the first instance's retention: still reported, still alive
-  EXPECT_EQ(h.vfs({{41, {2, 20}}}).at(key), (std::vector<uint64_t>{7, 70}));
+  EXPECT_EQ(h.vfs({{41, {2, 20}}}).at(L(key)), (std::vector<uint64_t>{7, 70}));
   h.store.put(CounterDomain::vfs, 41, {2, 20});
   h.tracker->removed(41, "");
   ASSERT_EQ(h.ended.size(), 2u);
@@ -169,8 +180,8 @@ TEST(Tracker, StepModeKeepsStepsApartWithAStepLabel) {
   h.tracker->discovered(12, kJob + "/step_0/user/task_0");
   h.tracker->discovered(13, kJob + "/step_batch");
   const auto s = h.vfs({{12, {1, 1}}, {13, {2, 2}}});
-  EXPECT_EQ(s.at(SeriesKey{"slurm", "42", kJob + "/step_0", "0"}), (std::vector<uint64_t>{1, 1}));
-  EXPECT_EQ(s.at(SeriesKey{"slurm", "42", kJob + "/step_batch", "batch"}), (std::vector<uint64_t>{2, 2}));
+  EXPECT_EQ(s.at(L(SeriesKey{"slurm", "42", kJob + "/step_0", "0"})), (std::vector<uint64_t>{1, 1}));
+  EXPECT_EQ(s.at(L(SeriesKey{"slurm", "42", kJob + "/step_batch", "batch"})), (std::vector<uint64_t>{2, 2}));
 }
 
 TEST(Tracker, LeafModeKeepsEveryCgroup) {
@@ -178,20 +189,20 @@ TEST(Tracker, LeafModeKeepsEveryCgroup) {
   h.tracker->discovered(10, kJob);
   h.tracker->discovered(12, kJob + "/step_0/user/task_0");
   const auto s = h.vfs({{10, {1, 1}}, {12, {2, 2}}});
-  EXPECT_EQ(s.at(SeriesKey{"slurm", "42", kJob, ""}), (std::vector<uint64_t>{1, 1}));
-  EXPECT_EQ(s.at(SeriesKey{"slurm", "42", kJob + "/step_0/user/task_0", ""}), (std::vector<uint64_t>{2, 2}));
+  EXPECT_EQ(s.at(L(SeriesKey{"slurm", "42", kJob, ""})), (std::vector<uint64_t>{1, 1}));
+  EXPECT_EQ(s.at(L(SeriesKey{"slurm", "42", kJob + "/step_0/user/task_0", ""})), (std::vector<uint64_t>{2, 2}));
 }
 
 TEST(Tracker, UnknownIdsAreReportedAndCountedUnderUnresolved) {
   Harness h(AggregateMode::unit);
   const auto agg = h.tracker->aggregate(CounterDomain::vfs, Harness::live({{99, {4, 40}}}));
   EXPECT_EQ(agg.unknown, (std::vector<uint64_t>{99}));
-  EXPECT_EQ(agg.series.at(CgroupTracker::unresolved_key()), (std::vector<uint64_t>{4, 40}));
+  EXPECT_EQ(Harness::by_labels(agg).at(L(CgroupTracker::unresolved_key())), (std::vector<uint64_t>{4, 40}));
   // An orphan folded out of the maps stays in the unresolved series.
   h.store.put(CounterDomain::vfs, 98, {1, 10});
   h.tracker->fold_unresolved(98);
   h.now += 3600s;
-  EXPECT_EQ(h.vfs().at(CgroupTracker::unresolved_key()), (std::vector<uint64_t>{1, 10}));
+  EXPECT_EQ(h.vfs().at(L(CgroupTracker::unresolved_key())), (std::vector<uint64_t>{1, 10}));
 }
 
 TEST(Tracker, RenameEndsTheOldIdentityAndStartsTheNew) {
@@ -200,8 +211,15 @@ TEST(Tracker, RenameEndsTheOldIdentityAndStartsTheNew) {
   h.store.put(CounterDomain::vfs, 50, {3, 3});
   h.tracker->renamed(50, "/system.slice/b.service");
   const auto s = h.vfs({{50, {1, 1}}});
-  EXPECT_EQ(s.at(SeriesKey{"systemd", "a.service", "/system.slice/a.service", ""}), (std::vector<uint64_t>{3, 3}));
-  EXPECT_EQ(s.at(SeriesKey{"systemd", "b.service", "/system.slice/b.service", ""}), (std::vector<uint64_t>{1, 1}));
+  EXPECT_EQ(s.at(L(SeriesKey{"systemd", "a.service", "/system.slice/a.service", ""})), (std::vector<uint64_t>{3, 3}));
+  EXPECT_EQ(s.at(L(SeriesKey{"systemd", "b.service", "/system.slice/b.service", ""})), (std::vector<uint64_t>{1, 1}));
+}
+
+TEST(Tracker, LabelsAreRenderedOnceSortedAndEscaped) {
+  EXPECT_EQ(L(SeriesKey{"slurm", "42", "/a\"b", "0"}),
+            "cgroup=\"/a\\\"b\",step=\"0\",workload=\"slurm\",workload_id=\"42\"");
+  EXPECT_EQ(L(SeriesKey{"systemd", "x.service", "/x.service", ""}),
+            "cgroup=\"/x.service\",workload=\"systemd\",workload_id=\"x.service\"");
 }
 
 TEST(Tracker, PerMountRowsLandAtTheirMountOffset) {
@@ -213,7 +231,7 @@ TEST(Tracker, PerMountRowsLandAtTheirMountOffset) {
   snap.subs = {0, 1};
   snap.sums = {1, 2, 3, 4};
   const auto agg = h.tracker->aggregate(CounterDomain::vfs_mounts, snap);
-  EXPECT_EQ(agg.series.at(kJobKey), (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(Harness::by_labels(agg).at(L(kJobKey)), (std::vector<uint64_t>{1, 2, 3, 4}));
 }
 
 }  // namespace
