@@ -19,7 +19,8 @@
  * (an fd or -errno) fit an int, so the result is read as int, which is right
  * for both.
  */
-#define CGIO_PREEMPTIBLE /* trampolines only disable migration */
+#define CGIO_PREEMPTIBLE  /* trampolines only disable migration */
+#define CGIO_ARG_FILE_BTF /* the struct file arguments are BTF pointers */
 #include "cgio_vfs.bpf.h"
 
 SEC("fexit/vfs_read")

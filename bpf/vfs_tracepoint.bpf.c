@@ -8,8 +8,24 @@
  * instead of a sys_enter program and a per-task map, which would double the
  * hook cost. The fd is resolved to its struct file in the kernel to decide
  * "regular file, not a pseudo filesystem".
+ *
+ * Built twice: plain, and with CGIO_FD_CAST for kernels with the
+ * bpf_rdonly_cast kfunc (6.2+), where the file is read without helper calls
+ * (see cgio_vfs.bpf.h).
  */
 #include "cgio_vfs.bpf.h"
+
+/* Syscall arguments from the saved user registers. The pointer from
+ * bpf_task_pt_regs is a BTF pointer: plain loads, no probe reads. */
+#if defined(__TARGET_ARCH_x86)
+#define CGIO_SYSCALL_ARG1(regs) ((regs)->di)
+#define CGIO_SYSCALL_ARG2(regs) ((regs)->si)
+#define CGIO_SYSCALL_ARG3(regs) ((regs)->dx)
+#else
+#define CGIO_SYSCALL_ARG1(regs) PT_REGS_PARM1_CORE_SYSCALL(regs)
+#define CGIO_SYSCALL_ARG2(regs) PT_REGS_PARM2_CORE_SYSCALL(regs)
+#define CGIO_SYSCALL_ARG3(regs) PT_REGS_PARM3_CORE_SYSCALL(regs)
+#endif
 
 /* Context of tracepoint/syscalls/sys_exit_*: see the format file of any
  * syscalls/sys_exit_* event; stable since syscall tracepoints exist. */
@@ -29,7 +45,7 @@ static __always_inline struct pt_regs *cgio_user_regs(void)
 	int cgio_##syscall(struct cgio_sys_exit *ctx)                            \
 	{                                                                        \
 		struct pt_regs *regs = cgio_user_regs();                         \
-		cgio_count_rw(cgio_fd_file(PT_REGS_PARM1_CORE_SYSCALL(regs)),     \
+		cgio_count_rw(cgio_fd_file(CGIO_SYSCALL_ARG1(regs)),     \
 			      ctx->ret, base);                                   \
 		return 0;                                                        \
 	}
@@ -48,14 +64,14 @@ CGIO_RW_EXIT(pwritev2, CGIO_VFS_WRITES)
 SEC("tracepoint/syscalls/sys_exit_open")
 int cgio_open(struct cgio_sys_exit *ctx)
 {
-	cgio_count_open(ctx->ret, PT_REGS_PARM2_CORE_SYSCALL(cgio_user_regs()));
+	cgio_count_open(ctx->ret, CGIO_SYSCALL_ARG2(cgio_user_regs()));
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat")
 int cgio_openat(struct cgio_sys_exit *ctx)
 {
-	cgio_count_open(ctx->ret, PT_REGS_PARM3_CORE_SYSCALL(cgio_user_regs()));
+	cgio_count_open(ctx->ret, CGIO_SYSCALL_ARG3(cgio_user_regs()));
 	return 0;
 }
 
@@ -75,7 +91,7 @@ int cgio_openat2(struct cgio_sys_exit *ctx)
 	__u64 flags = 0;
 
 	if (ctx->ret < 0) {
-		const void *how = (const void *)PT_REGS_PARM3_CORE_SYSCALL(cgio_user_regs());
+		const void *how = (const void *)CGIO_SYSCALL_ARG3(cgio_user_regs());
 		bpf_probe_read_user(&flags, sizeof(flags), how);
 	}
 	cgio_count_open(ctx->ret, flags);
@@ -117,7 +133,7 @@ int cgio_rmdir(struct cgio_sys_exit *ctx)
  */
 static __always_inline bool cgio_unlinkat_removes_dir(void)
 {
-	return PT_REGS_PARM3_CORE_SYSCALL(cgio_user_regs()) & CGIO_AT_REMOVEDIR;
+	return CGIO_SYSCALL_ARG3(cgio_user_regs()) & CGIO_AT_REMOVEDIR;
 }
 
 SEC("tracepoint/syscalls/sys_exit_unlinkat")

@@ -1,4 +1,4 @@
-# cgio_bpf_skeleton(<name> <source.bpf.c>)
+# cgio_bpf_skeleton(<name> <source.bpf.c> [extra clang flags...])
 #
 # Compiles one BPF source into a CO-RE object with clang, strips its DWARF
 # (the .BTF and .BTF.ext sections CO-RE needs stay), and generates
@@ -38,7 +38,7 @@ function(cgio_bpf_skeleton name source)
             -Wall -Werror
             -I${CMAKE_SOURCE_DIR}/bpf/include -I${CMAKE_SOURCE_DIR}/bpf
             -I/usr/include/${CGIO_MULTIARCH}
-            -MD -MF ${obj}.d
+            -MD -MF ${obj}.d ${ARGN}
             -c ${source} -o ${obj}
     COMMAND ${CGIO_LLVM_STRIP} -g ${obj}
     DEPENDS ${source}

@@ -33,15 +33,18 @@ CgroupCountersCollector::Prepared CgroupCountersCollector::prepare() const {
   auto snapshot = source_->read();
   if (!snapshot) throw std::runtime_error(name_ + " map: " + snapshot.error());
   const CounterSnapshot& snap = *snapshot;
-  // Ids the tracker has not seen yet (created since the last event was
-  // handled): ask the kernel for their path before aggregating.
-  for (size_t i = 0; i < snap.keys.size(); ++i) {
-    const uint64_t id = snap.keys[i];
-    if (i > 0 && snap.keys[i - 1] == id) continue;
-    if (tracker_->knows(id)) continue;
-    if (auto path = hierarchy_->resolve(id)) tracker_->discovered(id, *path);
+  auto aggregate = tracker_->aggregate(domain_, snap);
+  // Ids the tracker had not seen (created since the last event was handled):
+  // ask the kernel for their path, and aggregate again if that named any.
+  bool resolved = false;
+  for (uint64_t id : aggregate.unknown) {
+    if (auto path = hierarchy_->resolve(id)) {
+      tracker_->discovered(id, *path);
+      resolved = true;
+    }
   }
-  return {tracker_->aggregate(domain_, snap), snap.keys.size()};
+  if (resolved) aggregate = tracker_->aggregate(domain_, snap);
+  return {std::move(aggregate), snap.keys.size()};
 }
 
 void CgroupCountersCollector::write(const Prepared& prepared, ExpositionWriter& out) const {

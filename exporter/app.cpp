@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <csignal>
+#include <malloc.h>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -248,15 +249,23 @@ int run(const Options& opts) {
   }
 
   Tracefs tracefs(opts.procfs);
-  AttachProber prober(tracefs);
+  std::optional<AttachProber> prober;
+  prober.emplace(tracefs);
   KernelFacts facts = kernel_facts(*kernel);
-  facts.probe = [&prober](ProbeType type, std::string_view target) { return probe(prober, type, target); };
+  facts.probe = [&prober](ProbeType type, std::string_view target) { return probe(*prober, type, target); };
   auto plan = make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type);
   // The cgroup events are not a counted operation: a forced probe type does not apply.
   for (auto& p : make_plan(operations(Domain::cgroup), catalogue(), facts, std::nullopt)) plan.push_back(std::move(p));
 
   LibbpfObjectLoader loader(maps->fds(), bpf_config, tracefs, opts.btf_path);
   LoadedPrograms programs = load_programs(plan, loader);
+  // The kernel BTF parsed for planning and probing is tens of MB the
+  // exporter does not need once the programs are loaded.
+  facts = KernelFacts{};
+  plan.clear();
+  prober.reset();
+  kernel->btf.reset();
+  malloc_trim(0);  // give those pages back rather than keep them in the heap
   size_t counting = 0;
   bool cgroup_events = false;
   for (const OperationStatus& s : programs.operations) {

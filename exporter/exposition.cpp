@@ -1,26 +1,32 @@
 #include "exposition.h"
 
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 
 namespace cgio {
 
 ExpositionWriter::ExpositionWriter(std::function<bool(std::string_view)> sink, size_t chunk)
-    : sink_(std::move(sink)), chunk_(chunk) {
-  buf_.reserve(chunk_ + 4096);
-}
+    : sink_(std::move(sink)), buf_(chunk), end_(buf_.data()), chunk_(chunk) {}
 
 ExpositionWriter::~ExpositionWriter() = default;
 
 void ExpositionWriter::flush() {
-  if (buf_.empty()) return;
-  if (ok_) ok_ = sink_(buf_);
-  bytes_ += buf_.size();
-  buf_.clear();
+  const size_t n = static_cast<size_t>(end_ - buf_.data());
+  if (n == 0) return;
+  if (ok_) ok_ = sink_(std::string_view(buf_.data(), n));
+  bytes_ += n;
+  end_ = buf_.data();
 }
 
-void ExpositionWriter::reserve(size_t n) {
-  if (buf_.size() + n > chunk_) flush();
+char* ExpositionWriter::reserve(size_t n) {
+  if (static_cast<size_t>(end_ - buf_.data()) + n > chunk_) flush();
+  if (n > buf_.size()) {
+    // One line longer than a chunk (a huge label value): grow for it.
+    buf_.resize(n);
+    end_ = buf_.data();
+  }
+  return end_;
 }
 
 bool ExpositionWriter::finish() {
@@ -30,70 +36,80 @@ bool ExpositionWriter::finish() {
 
 void ExpositionWriter::raw(std::string_view text) {
   if (!ok_) return;
-  reserve(text.size());
-  buf_.append(text);
+  // Possibly larger than a chunk: pass it on in chunk-sized pieces.
+  while (!text.empty()) {
+    const size_t n = std::min(text.size(), chunk_);
+    reserve(n);
+    put(text.substr(0, n));
+    text.remove_prefix(n);
+  }
 }
 
 void ExpositionWriter::family(std::string_view name, std::string_view help, std::string_view type) {
   if (!ok_) return;
-  reserve(name.size() * 2 + help.size() * 2 + type.size() + 32);
-  buf_.append("# HELP ").append(name).push_back(' ');
+  std::string line;
+  line.reserve(name.size() * 2 + help.size() + type.size() + 24);
+  line.append("# HELP ").append(name).push_back(' ');
   // HELP escapes backslash and newline.
   for (char c : help) {
     if (c == '\\') {
-      buf_.append("\\\\");
+      line.append("\\\\");
     } else if (c == '\n') {
-      buf_.append("\\n");
+      line.append("\\n");
     } else {
-      buf_.push_back(c);
+      line.push_back(c);
     }
   }
-  buf_.append("\n# TYPE ").append(name).push_back(' ');
-  buf_.append(type).push_back('\n');
+  line.append("\n# TYPE ").append(name).push_back(' ');
+  line.append(type).push_back('\n');
+  raw(line);
 }
+
+namespace {
+
+// `name{labels,extra} ` into `out` (which has room), returning the end.
+char* head(char* out, std::string_view name, std::string_view labels, std::string_view extra) {
+  std::memcpy(out, name.data(), name.size());
+  out += name.size();
+  if (!labels.empty() || !extra.empty()) {
+    *out++ = '{';
+    std::memcpy(out, labels.data(), labels.size());
+    out += labels.size();
+    if (!labels.empty() && !extra.empty()) *out++ = ',';
+    std::memcpy(out, extra.data(), extra.size());
+    out += extra.size();
+    *out++ = '}';
+  }
+  *out++ = ' ';
+  return out;
+}
+
+}  // namespace
 
 void ExpositionWriter::sample(std::string_view name, std::string_view labels, std::string_view extra,
                               uint64_t value) {
   if (!ok_) return;
-  reserve(name.size() + labels.size() + extra.size() + 32);
-  buf_.append(name);
-  if (!labels.empty() || !extra.empty()) {
-    buf_.push_back('{');
-    buf_.append(labels);
-    if (!labels.empty() && !extra.empty()) buf_.push_back(',');
-    buf_.append(extra);
-    buf_.push_back('}');
-  }
-  buf_.push_back(' ');
-  char digits[24];
-  const auto r = std::to_chars(digits, digits + sizeof digits, value);
-  buf_.append(digits, r.ptr);
-  buf_.push_back('\n');
+  char* out = head(reserve(name.size() + labels.size() + extra.size() + 32), name, labels, extra);
+  out = std::to_chars(out, out + 24, value).ptr;
+  *out++ = '\n';
+  end_ = out;
 }
 
 void ExpositionWriter::sample(std::string_view name, std::string_view labels, std::string_view extra,
                               double value) {
   if (!ok_) return;
-  reserve(name.size() + labels.size() + extra.size() + 48);
-  buf_.append(name);
-  if (!labels.empty() || !extra.empty()) {
-    buf_.push_back('{');
-    buf_.append(labels);
-    if (!labels.empty() && !extra.empty()) buf_.push_back(',');
-    buf_.append(extra);
-    buf_.push_back('}');
-  }
-  buf_.push_back(' ');
+  char* out = head(reserve(name.size() + labels.size() + extra.size() + 48), name, labels, extra);
   if (std::isnan(value)) {
-    buf_.append("NaN");
+    std::memcpy(out, "NaN", 3);
+    out += 3;
   } else if (std::isinf(value)) {
-    buf_.append(value > 0 ? "+Inf" : "-Inf");
+    std::memcpy(out, value > 0 ? "+Inf" : "-Inf", 4);
+    out += 4;
   } else {
-    char digits[32];
-    const auto r = std::to_chars(digits, digits + sizeof digits, value);
-    buf_.append(digits, r.ptr);
+    out = std::to_chars(out, out + 40, value).ptr;
   }
-  buf_.push_back('\n');
+  *out++ = '\n';
+  end_ = out;
 }
 
 void ExpositionWriter::append_label(std::string& out, std::string_view name, std::string_view value) {

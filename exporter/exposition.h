@@ -7,9 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cgio {
 
@@ -38,11 +40,19 @@ class ExpositionWriter {
   static void append_label(std::string& out, std::string_view name, std::string_view value);
 
  private:
-  void reserve(size_t n);
+  // Room for `n` more bytes, flushing first if the chunk would overflow.
+  char* reserve(size_t n);
+  void put(std::string_view s) {
+    std::memcpy(end_, s.data(), s.size());
+    end_ += s.size();
+  }
   void flush();
 
   std::function<bool(std::string_view)> sink_;
-  std::string buf_;
+  // A fixed buffer filled with memcpy: the writer's inner loop is appends,
+  // and std::string's per-append capacity checks showed in profiles.
+  std::vector<char> buf_;
+  char* end_ = nullptr;
   size_t chunk_;
   uint64_t bytes_ = 0;
   bool ok_ = true;

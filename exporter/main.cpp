@@ -1,4 +1,6 @@
 // cgio_exporter: per-cgroup file and network I/O as Prometheus metrics.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <variant>
@@ -14,6 +16,11 @@ int main(int argc, char** argv) {
     return exit->code;
   }
   const auto& options = std::get<cgio::Options>(parsed);
+  // Scrapes allocate megabytes that are freed at once. Two arenas instead of
+  // one per web thread, and big blocks mmapped (returned on free) rather
+  // than kept in the heap, keep the resident set near the live data.
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   if (options.print_plan) return cgio::print_plan(options);
   // Block the stop signals before any thread starts, so they inherit the
   // mask and run() receives them synchronously with sigwait.

@@ -17,6 +17,7 @@
 #include "cgio_vfs_fentry.skel.h"
 #include "cgio_vfs_kprobe.skel.h"
 #include "cgio_vfs_tracepoint.skel.h"
+#include "cgio_vfs_tracepoint_cast.skel.h"
 
 namespace cgio {
 
@@ -48,6 +49,7 @@ namespace {
 const BpfObjectSpec kVfsFentry{"cgio_vfs_fx", cgio_vfs_fentry__elf_bytes};
 const BpfObjectSpec kVfsKprobe{"cgio_vfs_kp", cgio_vfs_kprobe__elf_bytes};
 const BpfObjectSpec kVfsTracepoint{"cgio_vfs_tp", cgio_vfs_tracepoint__elf_bytes};
+const BpfObjectSpec kVfsTracepointCast{"cgio_vfs_tpc", cgio_vfs_tracepoint_cast__elf_bytes};
 const BpfObjectSpec kNetFentry{"cgio_net_fx", cgio_net_fentry__elf_bytes};
 const BpfObjectSpec kNetKprobe{"cgio_net_kp", cgio_net_kprobe__elf_bytes};
 const BpfObjectSpec kNetTpBtf{"cgio_net_tpbtf", cgio_net_tp_btf__elf_bytes};
@@ -73,6 +75,13 @@ std::optional<std::string> needs_cgroup_tracepoints(const KernelFacts& k) {
     if (!k.btf_has(t, BTF_KIND_TYPEDEF)) return std::string("kernel BTF has no tracepoint ") + (t + 10);
   }
   return std::nullopt;
+}
+
+// ...and, to read files without helper calls, the bpf_rdonly_cast kfunc (6.2).
+std::optional<std::string> needs_task_pt_regs_and_rdonly_cast(const KernelFacts& k) {
+  if (auto why = needs_task_pt_regs(k)) return why;
+  if (k.btf_has("bpf_rdonly_cast", BTF_KIND_FUNC)) return std::nullopt;
+  return "the kernel has no bpf_rdonly_cast kfunc (added in 6.2)";
 }
 
 std::optional<std::string> needs_sock_length_tracepoints(const KernelFacts& k) {
@@ -132,10 +141,14 @@ std::vector<Implementation> build() {
   add({"vfs_rmdir", Domain::vfs, ProbeType::kprobe, "namei", kAny, &kVfsKprobe, {"cgio_kr_rmdir"},
        {prefix("do_rmdir", kIntOrLong, {})}});
 
+  // Two builds of the same programs: reading files with plain loads where the
+  // kernel can cast pointers (6.2+, preferred), with probe reads before.
   const auto vfs_tp = [&](std::string_view op, std::vector<std::string_view> progs,
                           std::vector<std::string_view> events) {
-    add({op, Domain::vfs, ProbeType::tracepoint, "sys_exit", since(5, 15), &kVfsTracepoint, std::move(progs), {},
-         std::move(events), needs_task_pt_regs});
+    add({op, Domain::vfs, ProbeType::tracepoint, "sys_exit_cast", since(6, 2), &kVfsTracepointCast, progs, {},
+         events, needs_task_pt_regs_and_rdonly_cast});
+    add({op, Domain::vfs, ProbeType::tracepoint, "sys_exit", between(5, 15, 6, 2), &kVfsTracepoint,
+         std::move(progs), {}, std::move(events), needs_task_pt_regs});
   };
   vfs_tp("vfs_read", {"cgio_read", "cgio_pread64", "cgio_readv", "cgio_preadv", "cgio_preadv2"},
          {"syscalls/sys_exit_read", "syscalls/sys_exit_pread64", "syscalls/sys_exit_readv",

@@ -46,13 +46,10 @@ CgroupTracker::CgroupTracker(WorkloadClassifier classifier, std::chrono::seconds
 
 CgroupTracker::Series& CgroupTracker::series_for(const SeriesKey& key) {
   auto [it, fresh] = series_.try_emplace(key);
-  if (fresh) {
-    it->second.labels = std::make_shared<const std::string>(render_labels(key));
-    for (size_t d = 0; d < kCounterDomains; ++d) {
-      it->second.ended[d].assign(widths_[d], 0);
-      it->second.instance_start[d].assign(widths_[d], 0);
-    }
-  }
+  // ended[] and instance_start[] stay empty (all zeros) until a cgroup of
+  // the series ends: most series never need them, and at tens of thousands
+  // of series the zeros would be most of the tracker's memory.
+  if (fresh) it->second.labels = std::make_shared<const std::string>(render_labels(key));
   return it->second;
 }
 
@@ -73,7 +70,7 @@ void CgroupTracker::add_alive(uint64_t id, const std::string& path, bool is_new)
     for (size_t d = 0; d < kCounterDomains; ++d) s.instance_start[d] = s.ended[d];
   }
   (void)is_new;
-  cgroups_.emplace(id, Cgroup{path, key, is_unit});
+  cgroups_.emplace(id, Cgroup{path, key, &s, is_unit});
 }
 
 void CgroupTracker::discovered(uint64_t id, const std::string& path) {
@@ -143,8 +140,8 @@ void CgroupTracker::removed(uint64_t id, const std::string& path) {
       u.first_seen = s.first_seen;
       u.ended = now;
       for (size_t d = 0; d < kCounterDomains; ++d) {
-        u.totals[d].resize(s.ended[d].size(), 0);
-        for (size_t i = 0; i < s.ended[d].size(); ++i) {
+        u.totals[d].assign(widths_[d], 0);
+        for (size_t i = 0; i < s.ended[d].size() && i < widths_[d]; ++i) {
           u.totals[d][i] = s.ended[d][i] - (i < s.instance_start[d].size() ? s.instance_start[d][i] : 0);
         }
       }
@@ -194,8 +191,9 @@ CgroupTracker::Aggregate CgroupTracker::aggregate(CounterDomain domain, const Co
   const auto take_slot = [&](Series& s) {
     s.slot = out.labels.size();
     out.labels.push_back(s.labels);
-    out.sums.insert(out.sums.end(), s.ended[d].begin(), s.ended[d].end());
-    out.sums.resize(out.labels.size() * out.width, 0);
+    const size_t at = out.sums.size();
+    out.sums.resize(at + out.width, 0);
+    std::copy_n(s.ended[d].begin(), std::min(s.ended[d].size(), out.width), out.sums.begin() + static_cast<long>(at));
   };
   // Series are visited in label order; a slot of SIZE_MAX marks one not
   // part of this aggregate.
@@ -212,7 +210,7 @@ CgroupTracker::Aggregate CgroupTracker::aggregate(CounterDomain domain, const Co
     const auto c = cgroups_.find(id);
     Series* s = nullptr;
     if (c != cgroups_.end()) {
-      s = &series_.at(c->second.series);
+      s = c->second.series_ptr;
     } else {
       if (out.unknown.empty() || out.unknown.back() != id) out.unknown.push_back(id);
       if (unresolved_series == nullptr) unresolved_series = &series_for(unresolved);

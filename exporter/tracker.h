@@ -129,6 +129,9 @@ class CgroupTracker {
   struct Cgroup {
     std::string path;
     SeriesKey series;
+    // The series' node (std::map nodes do not move; a series is only erased
+    // when no cgroup counts toward it), so a scrape needs no key lookup.
+    Series* series_ptr = nullptr;
     bool is_unit = false;  // this cgroup is its series' unit cgroup
   };
 

@@ -107,6 +107,12 @@ struct open_how {
 	__u64 flags;
 };
 
+/* Only used as a read-only view of one 8-byte slot (see cgio_vfs.bpf.h):
+ * a named kernel struct whose first member is a 64-bit integer. */
+struct timespec64 {
+	long long tv_sec;
+};
+
 struct sock_common {
 	unsigned short skc_family;
 };

@@ -19,6 +19,7 @@ class BtfBuilder {
     types_["long"] = btf__add_int(b_, "long int", 8, BTF_INT_SIGNED);
     types_["ulong"] = btf__add_int(b_, "long unsigned int", 8, 0);
     types_["ushort"] = btf__add_int(b_, "short unsigned int", 2, 0);
+    types_["uint"] = btf__add_int(b_, "unsigned int", 4, 0);
     types_["char"] = btf__add_int(b_, "char", 1, BTF_INT_SIGNED);
     types_["ssize_t"] = btf__add_typedef(b_, "ssize_t", types_["long"]);
     types_["size_t"] = btf__add_typedef(b_, "size_t", types_["ulong"]);
@@ -77,6 +78,7 @@ struct KernelShape {
   bool sock_length_tps = false;   // 6.3+
   bool task_pt_regs = false;      // 5.15+
   bool vfs_readv = true;          // false: inlined away
+  bool rdonly_cast = false;       // the bpf_rdonly_cast kfunc (6.2+)
 };
 
 inline KernelBtf shaped_btf(const KernelShape& k) {
@@ -109,6 +111,7 @@ inline KernelBtf shaped_btf(const KernelShape& k) {
   }
   if (k.sock_length_tps) b.tracepoint("sock_send_length").tracepoint("sock_recv_length");
   if (k.task_pt_regs) b.helper("BPF_FUNC_task_pt_regs");
+  if (k.rdonly_cast) b.fn("bpf_rdonly_cast", "void *", {"void *", "uint"});
   return b.build();
 }
 

@@ -42,9 +42,9 @@ const Choice& choice(const std::vector<OperationPlan>& plan, std::string_view op
 
 KernelShape v5_8() { return {true, 6, true, false, false, true}; }
 KernelShape v5_12() { return {true, 6, true, false, false, true}; }
-KernelShape v6_3() { return {false, 5, true, true, true, true}; }
-KernelShape v6_15() { return {false, 5, false, true, true, true}; }
-KernelShape v6_19() { return {false, 4, false, true, true, true}; }
+KernelShape v6_3() { return {false, 5, true, true, true, true, true}; }
+KernelShape v6_15() { return {false, 5, false, true, true, true, true}; }
+KernelShape v6_19() { return {false, 4, false, true, true, true, true}; }
 
 struct Generation {
   const char* name;
@@ -79,6 +79,9 @@ TEST_P(Generations, PickTheVariantWrittenForThem) {
     EXPECT_TRUE(choice(plan, op, ProbeType::kprobe).usable()) << op;
     const Choice& tp = choice(plan, op, ProbeType::tracepoint);
     EXPECT_EQ(tp.usable(), g.tracepoints) << op << ": " << tp.reason;
+    if (g.tracepoints) {
+      EXPECT_EQ(tp.variant(), "sys_exit_cast") << "files read without helper calls on 6.2+";
+    }
     if (!g.tracepoints) {
       EXPECT_EQ(tp.status, AttemptStatus::requirement_missing);
       EXPECT_NE(tp.reason.find("bpf_task_pt_regs"), std::string::npos) << tp.reason;
@@ -152,6 +155,17 @@ TEST(Plan, InlinedVfsReadvDisablesTheFentryReadButNotWrite) {
   EXPECT_TRUE(choice(plan, "vfs_write", ProbeType::fentry).usable());
 }
 
+TEST(Plan, WithoutRdonlyCastTheTracepointTypeReadsFilesWithProbeReads) {
+  KernelShape shape = v6_3();
+  shape.rdonly_cast = false;  // a 6.3 kernel built without the kfunc
+  Fixture f(shape, {6, 3, 0});
+  const auto plan = f.plan();
+  const Choice& tp = choice(plan, "vfs_read", ProbeType::tracepoint);
+  EXPECT_TRUE(tp.usable()) << tp.reason;
+  EXPECT_EQ(tp.variant(), "sys_exit");
+  EXPECT_NE(tp.note.find("bpf_rdonly_cast"), std::string::npos) << tp.note;
+}
+
 TEST(Plan, ReturnTypeOutsideTheSpecIsAMismatch) {
   test::BtfBuilder b;
   b.fn("do_rmdir", "char *", {"int", "const char *"});
@@ -189,11 +203,12 @@ TEST(Plan, RenderedPlanNamesTypesVariantsPrototypesAndReasons) {
   Fixture f(v5_8(), {5, 8, 0});
   const std::string text = render_plan(f.plan(), f.facts, std::nullopt);
   EXPECT_NE(text.find("plan for kernel 5.8.0-fixture"), std::string::npos) << text;
-  EXPECT_NE(text.find("net_receive  fentry      noblock"), std::string::npos) << text;
+  EXPECT_NE(text.find("net_receive  fentry      noblock      BTF matches"), std::string::npos) << text;
   EXPECT_NE(text.find("int tcp_recvmsg(struct sock *, struct msghdr *, size_t, int, int, int *)"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("tracepoint  sys_exit     unavailable: the kernel has no bpf_task_pt_regs helper"),
+  EXPECT_NE(text.find("tracepoint  -            unavailable: no variant matches this kernel (sys_exit_cast: the "
+                      "kernel has no bpf_task_pt_regs helper"),
             std::string::npos)
       << text;
 }
