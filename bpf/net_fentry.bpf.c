@@ -11,6 +11,7 @@
  * BTF confirms.
  */
 #define CGIO_PREEMPTIBLE /* trampolines only disable migration */
+#define CGIO_ARG_SOCK_BTF /* the struct sock arguments are BTF pointers */
 #include "cgio_net.bpf.h"
 
 SEC("fexit/tcp_sendmsg")

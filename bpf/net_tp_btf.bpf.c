@@ -7,6 +7,7 @@
  * (send*, recv*, write/read on a socket, sendmmsg per message, splice to a
  * socket since 6.5).
  */
+#define CGIO_ARG_SOCK_BTF /* the struct sock arguments are BTF pointers */
 #include "cgio_net.bpf.h"
 
 SEC("tp_btf/sock_send_length")
