@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -114,6 +116,13 @@ LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
   return f;
 }
 
+namespace {
+std::atomic<bool> g_interrupted{false};
+}  // namespace
+
+void request_stop() { g_interrupted.store(true); }
+bool interrupted() { return g_interrupted.load(); }
+
 int64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -189,8 +198,9 @@ Result<void> join_cgroup(const std::string& dir) {
 }
 
 Result<Tmpfs> Tmpfs::create() {
-  char tmpl[] = "/tmp/cgio-bench-XXXXXX";
-  const char* d = mkdtemp(tmpl);
+  // Named after this process, so a later run can tell a leftover.
+  std::string tmpl = "/tmp/cgio-bench-" + std::to_string(getpid()) + "-XXXXXX";
+  const char* d = mkdtemp(tmpl.data());
   if (d == nullptr) return errno_error("mkdtemp", errno);
   if (mount("cgio-bench", d, "tmpfs", 0, "size=64m") != 0) {
     const int err = errno;
@@ -300,6 +310,9 @@ Result<std::unique_ptr<Child>> Child::spawn(const std::vector<std::string>& argv
     // A shell without job control starts background jobs with SIGINT
     // ignored, and ignored signals survive exec: bpftrace stops on SIGINT.
     for (int sig : {SIGINT, SIGTERM, SIGPIPE}) signal(sig, SIG_DFL);
+    // Nothing outlives a benchmark that was killed: no exporter or bpftrace
+    // left attached.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     execv(args[0], args.data());
     _exit(127);
   }
@@ -344,7 +357,7 @@ int Child::wait(int timeout_ms) {
       status = -1;
       break;
     }
-    if (monotonic_ns() > deadline) {
+    if (monotonic_ns() > deadline || interrupted()) {
       kill(pid_, SIGKILL);
       waitpid(pid_, &status, 0);
       status = -1;

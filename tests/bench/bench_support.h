@@ -41,6 +41,10 @@ struct LinearFit {
 };
 LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y);
 
+// SIGINT or SIGTERM arrived: parts stop at the next step and clean up.
+void request_stop();
+bool interrupted();
+
 int64_t monotonic_ns();
 std::string fixed(double value, int decimals);
 // A ratio of two costs, or "n/a" when the denominator is not a positive cost.

@@ -12,6 +12,7 @@
 // usage, 77 not root (skipped) unless CGIO_REQUIRE_ROOT_TESTS=1 (then 1).
 #include <dirent.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include <sstream>
 
 #include "exporter_process.h"
+#include "mounts.h"
 #include "parts.h"
 
 namespace cgio::bench {
@@ -81,6 +83,23 @@ void remove_stale_cgroups(const std::string& root) {
     rmdir(dir.c_str());
   }
 }
+
+// Tmpfs mounts left the same way (/tmp/cgio-bench-<pid>-XXXXXX).
+void remove_stale_mounts() {
+  auto mounts = cgio::read_mountinfo("/proc/self/mountinfo");
+  if (!mounts) return;
+  for (const cgio::Mount& m : *mounts) {
+    if (m.fs_type != "tmpfs" || m.mount_point.rfind("/tmp/cgio-bench-", 0) != 0) continue;
+    const std::string pid = m.mount_point.substr(16, m.mount_point.find('-', 16) - 16);
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    struct stat st{};
+    if (stat(("/proc/" + pid).c_str(), &st) == 0) continue;
+    umount2(m.mount_point.c_str(), MNT_DETACH);
+    rmdir(m.mount_point.c_str());
+  }
+}
+
+void on_signal(int) { request_stop(); }
 
 std::string exporter_version(const std::string& exporter) {
   std::string out;
@@ -206,6 +225,12 @@ int main(int argc, char** argv) {
   }
   ctx.cgroup_root = *root;
   remove_stale_cgroups(ctx.cgroup_root);
+  remove_stale_mounts();
+  // Interrupted, the parts stop at their next step and remove what they made.
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   TracefsGuard tracefs;
 
   ctx.report.print("# cgio benchmarks" + std::string(s.smoke ? " (smoke run: tiny counts, not figures)" : "") +

@@ -126,6 +126,7 @@ Result<void> run_concurrency(Context& ctx) {
   uint64_t made = 0, counted = 0, bytes_made = 0, bytes_counted = 0;
   for (int round = 0; round < s.concurrency_rounds; ++round) {
     for (const bool with_cgio : {false, true}) {
+      if (interrupted()) return Error{"interrupted"};
       auto cg = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-threads-" +
                                (with_cgio ? "cgio-" : "baseline-") + std::to_string(round));
       if (!cg) return Error{cg.error()};

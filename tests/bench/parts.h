@@ -16,7 +16,7 @@ namespace cgio::bench {
 struct Settings {
   bool smoke = false;
   // overhead
-  int rounds = 7;
+  int rounds = 9;
   uint64_t iterations = 100000;
   uint64_t warmup = 10000;
   int cpu = -1;  // the measuring thread's CPU; -1: the last online CPU

@@ -94,6 +94,7 @@ Result<void> run_scrape(Context& ctx) {
   for (uint64_t size : sizes) {
     std::vector<uint64_t> ids;
     while (children.size() < size) {
+      if (interrupted()) return Error{"interrupted"};
       char name[32];
       std::snprintf(name, sizeof name, "/c%06zu", children.size());
       auto c = Cgroup::create(parent->dir() + name);
@@ -125,7 +126,7 @@ Result<void> run_scrape(Context& ctx) {
     r.series = count_series(full.body);
 
     std::vector<double> ms, bytes, gzip_ms, gzip_bytes;
-    for (int i = 0; i < s.scrapes; ++i) {
+    for (int i = 0; i < s.scrapes && !interrupted(); ++i) {
       const TimedGet plain = timed_get(exporter->port(), "/metrics", false);
       const TimedGet gz = timed_get(exporter->port(), "/metrics", true);
       if (plain.status != 200 || gz.status != 200) return Error{"scrape at " + std::to_string(size) + " cgroups failed"};
@@ -134,6 +135,7 @@ Result<void> run_scrape(Context& ctx) {
       gzip_ms.push_back(static_cast<double>(gz.ns) / 1e6);
       gzip_bytes.push_back(static_cast<double>(gz.gzip ? gz.bytes : 0));
     }
+    if (interrupted()) return Error{"interrupted"};
     r.ms = median(ms);
     r.bytes = median(bytes);
     r.gzip_ms = median(gzip_ms);
