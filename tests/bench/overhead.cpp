@@ -578,10 +578,20 @@ Result<void> run_overhead(Context& ctx) {
                              fixed(a, 0) + " vs " + fixed(ab, 0) + " ns = " + ratio_text(a, ab),
                              verdict(a / ab, 0.4, ab)});
     }
+    // Both hook sets put every syscall on the same slow path, so the two
+    // are expected equal; a difference smaller than the rounds' own scatter
+    // (median absolute deviation) is called so.
     const size_t g = kWorkloadCount - 1;  // getppid
+    const double over = added(c, g) - added(f, g);
+    std::vector<double> deviations;
+    for (double v : ns[c][g]) deviations.push_back(std::fabs(v - med[c][g]));
+    const double mad = median(deviations);
     ctx.targets.push_back({configs[c].name + " getppid (collateral): added <= floor's",
-                           fixed(added(c, g), 0) + " vs " + fixed(added(f, g), 0) + " ns",
-                           added(c, g) <= added(f, g) ? "met" : "not met"});
+                           fixed(added(c, g), 1) + " vs " + fixed(added(f, g), 1) + " ns",
+                           over <= 0     ? "met"
+                           : over <= mad ? "not met by " + fixed(over, 1) + " ns, within the rounds' scatter (MAD " +
+                                               fixed(mad, 1) + " ns)"
+                                         : "not met (+" + fixed(over, 1) + " ns)"});
   }
   return {};
 }
