@@ -72,18 +72,6 @@ KernelFacts kernel_facts(const RunningKernel& k) {
   return f;
 }
 
-Result<void> probe(AttachProber& prober, ProbeType type, std::string_view target) {
-  const std::string t(target);
-  switch (type) {
-    case ProbeType::fentry: return prober.fentry(t);
-    case ProbeType::kprobe: return prober.kprobe(t);
-    case ProbeType::tracepoint:
-      if (t.starts_with("btf:")) return prober.btf_tracepoint(t.substr(4));
-      return prober.tracepoint(t);
-  }
-  return Error{"unknown probe type"};
-}
-
 }  // namespace
 
 int print_plan(const Options& opts) {
@@ -252,7 +240,7 @@ int run(const Options& opts) {
   std::optional<AttachProber> prober;
   prober.emplace(tracefs);
   KernelFacts facts = kernel_facts(*kernel);
-  facts.probe = [&prober](ProbeType type, std::string_view target) { return probe(*prober, type, target); };
+  facts.probe = [&prober](ProbeType type, std::string_view target) { return prober->probe(type, target); };
   auto plan = make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type);
   // The cgroup events are not a counted operation: a forced probe type does not apply.
   for (auto& p : make_plan(operations(Domain::cgroup), catalogue(), facts, std::nullopt)) plan.push_back(std::move(p));

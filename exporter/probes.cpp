@@ -52,7 +52,7 @@ int retprobe_bit() {
   }
 }
 
-Result<void> perf_kprobe(int prog_fd, int pmu_type, const std::string& function, bool ret) {
+Result<Fd> perf_kprobe(int prog_fd, int pmu_type, const std::string& function, bool ret) {
   perf_event_attr attr{};
   attr.size = sizeof(attr);
   attr.type = static_cast<__u32>(pmu_type);
@@ -66,6 +66,83 @@ Result<void> perf_kprobe(int prog_fd, int pmu_type, const std::string& function,
   if (ioctl(pfd.get(), PERF_EVENT_IOC_SET_BPF, prog_fd) != 0) {
     return errno_error("attaching a kprobe program to " + function + " refused", errno);
   }
+  return pfd;
+}
+
+}  // namespace
+
+Result<TrivialProgram> TrivialProgram::fexit(const struct btf* kernel_btf, const std::string& function) {
+  if (kernel_btf == nullptr) return Error{"the kernel has no BTF of its own: fentry needs it"};
+  const int id = btf__find_by_name_kind(kernel_btf, function.c_str(), BTF_KIND_FUNC);
+  if (id <= 0) return Error{function + " is not in kernel BTF"};
+  auto prog = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, static_cast<__u32>(id), "fexit program on " + function);
+  if (!prog) return Error{prog.error()};
+  TrivialProgram t;
+  t.prog_ = std::move(prog.value());
+  Fd link(bpf_link_create(t.prog_.get(), 0, BPF_TRACE_FEXIT, nullptr));
+  if (!link.valid()) return errno_error("attaching a trivial fexit program to " + function + " refused", errno);
+  t.attachments_.push_back(std::move(link));
+  return t;
+}
+
+Result<TrivialProgram> TrivialProgram::kprobe(const std::string& function, bool entry, bool ret) {
+  auto type = read_int_file("/sys/bus/event_source/devices/kprobe/type");
+  if (!type) return Error{"the kernel has no kprobe event source (kprobes not built in)"};
+  auto prog = load_trivial(BPF_PROG_TYPE_KPROBE, static_cast<bpf_attach_type>(0), 0, "kprobe program for " + function);
+  if (!prog) return Error{prog.error()};
+  TrivialProgram t;
+  t.prog_ = std::move(prog.value());
+  for (const bool is_ret : {false, true}) {
+    if (!(is_ret ? ret : entry)) continue;
+    auto pfd = perf_kprobe(t.prog_.get(), *type, function, is_ret);
+    if (!pfd) return Error{pfd.error()};
+    t.attachments_.push_back(std::move(pfd.value()));
+  }
+  return t;
+}
+
+Result<TrivialProgram> TrivialProgram::tracepoint(Tracefs& tracefs, const std::string& category_event) {
+  const size_t slash = category_event.find('/');
+  auto id = tracefs.event_id(category_event.substr(0, slash), category_event.substr(slash + 1));
+  if (!id) return Error{id.error()};
+  auto prog = load_trivial(BPF_PROG_TYPE_TRACEPOINT, static_cast<bpf_attach_type>(0), 0, "tracepoint program for " + category_event);
+  if (!prog) return Error{prog.error()};
+  TrivialProgram t;
+  t.prog_ = std::move(prog.value());
+  perf_event_attr attr{};
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_TRACEPOINT;
+  attr.config = *id;
+  Fd pfd(static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
+  if (!pfd.valid()) return errno_error("perf_event_open for tracepoint " + category_event, errno);
+  if (ioctl(pfd.get(), PERF_EVENT_IOC_SET_BPF, t.prog_.get()) != 0) {
+    return errno_error("attaching a tracepoint program to " + category_event + " refused", errno);
+  }
+  t.attachments_.push_back(std::move(pfd));
+  return t;
+}
+
+Result<TrivialProgram> TrivialProgram::btf_tracepoint(const struct btf* kernel_btf, const std::string& event) {
+  if (kernel_btf == nullptr) return Error{"the kernel has no BTF of its own: BTF tracepoints need it"};
+  const std::string type_name = "btf_trace_" + event;
+  const int id = btf__find_by_name_kind(kernel_btf, type_name.c_str(), BTF_KIND_TYPEDEF);
+  if (id <= 0) return Error{"tracepoint " + event + " is not in kernel BTF"};
+  auto prog = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, static_cast<__u32>(id), "BTF tracepoint program on " + event);
+  if (!prog) return Error{prog.error()};
+  TrivialProgram t;
+  t.prog_ = std::move(prog.value());
+  Fd link(bpf_raw_tracepoint_open(nullptr, t.prog_.get()));
+  if (!link.valid()) return errno_error("attaching a BTF tracepoint program to " + event + " refused", errno);
+  t.attachments_.push_back(std::move(link));
+  return t;
+}
+
+namespace {
+
+// A probe attaches for a moment: the trivial program is detached and
+// unloaded as the result goes out of scope.
+Result<void> attached(const Result<TrivialProgram>& t) {
+  if (!t) return Error{t.error()};
   return {};
 }
 
@@ -91,63 +168,32 @@ const struct btf* AttachProber::kernel_btf() {
 }
 
 Result<void> AttachProber::fentry(const std::string& function) {
-  return cached("fentry:" + function, [&]() -> Result<void> {
-    const btf* b = kernel_btf();
-    if (b == nullptr) return Error{"the kernel has no BTF of its own: fentry needs it"};
-    const int id = btf__find_by_name_kind(b, function.c_str(), BTF_KIND_FUNC);
-    if (id <= 0) return Error{function + " is not in kernel BTF"};
-    auto prog = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, static_cast<__u32>(id), "fexit program on " + function);
-    if (!prog) return Error{prog.error()};
-    Fd link(bpf_link_create(prog->get(), 0, BPF_TRACE_FEXIT, nullptr));
-    if (!link.valid()) return errno_error("attaching a trivial fexit program to " + function + " refused", errno);
-    return {};
-  });
+  return cached("fentry:" + function, [&] { return attached(TrivialProgram::fexit(kernel_btf(), function)); });
 }
 
 Result<void> AttachProber::kprobe(const std::string& function) {
-  return cached("kprobe:" + function, [&]() -> Result<void> {
-    auto type = read_int_file("/sys/bus/event_source/devices/kprobe/type");
-    if (!type) return Error{"the kernel has no kprobe event source (kprobes not built in)"};
-    auto prog = load_trivial(BPF_PROG_TYPE_KPROBE, static_cast<bpf_attach_type>(0), 0, "kprobe program for " + function);
-    if (!prog) return Error{prog.error()};
-    if (auto r = perf_kprobe(prog->get(), *type, function, false); !r) return r;
-    return perf_kprobe(prog->get(), *type, function, true);
-  });
+  return cached("kprobe:" + function, [&] { return attached(TrivialProgram::kprobe(function, true, true)); });
 }
 
 Result<void> AttachProber::tracepoint(const std::string& category_event) {
-  return cached("tracepoint:" + category_event, [&]() -> Result<void> {
-    const size_t slash = category_event.find('/');
-    auto id = tracefs_.event_id(category_event.substr(0, slash), category_event.substr(slash + 1));
-    if (!id) return Error{id.error()};
-    auto prog = load_trivial(BPF_PROG_TYPE_TRACEPOINT, static_cast<bpf_attach_type>(0), 0, "tracepoint program for " + category_event);
-    if (!prog) return Error{prog.error()};
-    perf_event_attr attr{};
-    attr.size = sizeof(attr);
-    attr.type = PERF_TYPE_TRACEPOINT;
-    attr.config = *id;
-    Fd pfd(static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
-    if (!pfd.valid()) return errno_error("perf_event_open for tracepoint " + category_event, errno);
-    if (ioctl(pfd.get(), PERF_EVENT_IOC_SET_BPF, prog->get()) != 0) {
-      return errno_error("attaching a tracepoint program to " + category_event + " refused", errno);
-    }
-    return {};
-  });
+  return cached("tracepoint:" + category_event,
+                [&] { return attached(TrivialProgram::tracepoint(tracefs_, category_event)); });
 }
 
 Result<void> AttachProber::btf_tracepoint(const std::string& event) {
-  return cached("tp_btf:" + event, [&]() -> Result<void> {
-    const btf* b = kernel_btf();
-    if (b == nullptr) return Error{"the kernel has no BTF of its own: BTF tracepoints need it"};
-    const std::string type_name = "btf_trace_" + event;
-    const int id = btf__find_by_name_kind(b, type_name.c_str(), BTF_KIND_TYPEDEF);
-    if (id <= 0) return Error{"tracepoint " + event + " is not in kernel BTF"};
-    auto prog = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, static_cast<__u32>(id), "BTF tracepoint program on " + event);
-    if (!prog) return Error{prog.error()};
-    Fd link(bpf_raw_tracepoint_open(nullptr, prog->get()));
-    if (!link.valid()) return errno_error("attaching a BTF tracepoint program to " + event + " refused", errno);
-    return {};
-  });
+  return cached("tp_btf:" + event, [&] { return attached(TrivialProgram::btf_tracepoint(kernel_btf(), event)); });
+}
+
+Result<void> AttachProber::probe(ProbeType type, std::string_view target) {
+  const std::string t(target);
+  switch (type) {
+    case ProbeType::fentry: return fentry(t);
+    case ProbeType::kprobe: return kprobe(t);
+    case ProbeType::tracepoint:
+      if (t.starts_with("btf:")) return btf_tracepoint(t.substr(4));
+      return tracepoint(t);
+  }
+  return Error{"unknown probe type"};
 }
 
 }  // namespace cgio

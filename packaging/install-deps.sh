@@ -3,13 +3,18 @@
 # downloaded). Run as root.
 #   packaging/install-deps.sh          build and run the exporter
 #   packaging/install-deps.sh --test   also what the test suite needs
+#   packaging/install-deps.sh --bench  also what the benchmarks need (bpftrace,
+#                                      and GoogleTest to configure the tests tree)
+# The options combine: tests/run.sh passes both, since ctest runs bench.smoke.
 set -euo pipefail
 
 want_tests=0
+want_bench=0
 for arg in "$@"; do
   case "$arg" in
     --test) want_tests=1 ;;
-    *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+    --bench) want_bench=1 ;;
+    *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
   esac
 done
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,10 +35,15 @@ tests=(
   curl util-linux                          # scrapes and findmnt/mountpoint in scripts
   qemu-system-x86 busybox-static cpio      # the vm tier: Debian's 6.1 kernel under qemu
 )
+bench=(
+  googletest libgtest-dev                  # the tests tree, where the benchmarks live
+  bpftrace                                 # the reference the overhead is compared with (0.17)
+)
 
 apt-get update
 packages=("${build[@]}")
 [ "$want_tests" = 1 ] && packages+=("${tests[@]}")
+[ "$want_bench" = 1 ] && packages+=("${bench[@]}")
 apt-get install -y --no-install-recommends "${packages[@]}"
 
 if [ "$want_tests" = 1 ]; then

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +47,9 @@ std::unique_ptr<ExporterProcess> ExporterProcess::start(const std::string& binar
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // A test or benchmark that is killed takes its exporter along: no
+    // programs left attached, no port held.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     execv(binary.c_str(), argv.data());
     _exit(127);
   }
