@@ -29,29 +29,24 @@ CgroupCountersCollector::CgroupCountersCollector(std::string name, CounterDomain
   }
 }
 
-CgroupCountersCollector::Prepared CgroupCountersCollector::prepare() const {
-  auto snapshot = source_->read();
-  if (!snapshot) throw std::runtime_error(name_ + " map: " + snapshot.error());
-  const CounterSnapshot& snap = *snapshot;
-  auto aggregate = tracker_->aggregate(domain_, snap);
+CgroupCountersCollector::Stats CgroupCountersCollector::collect(ExpositionWriter& out) const {
+  std::lock_guard lock(mutex_);
+  if (auto r = source_->read(snapshot_); !r) throw std::runtime_error(name_ + " map: " + r.error());
+  tracker_->aggregate(domain_, snapshot_, aggregate_);
   // Ids the tracker had not seen (created since the last event was handled):
   // ask the kernel for their path, and aggregate again if that named any.
   bool resolved = false;
-  for (uint64_t id : aggregate.unknown) {
+  for (uint64_t id : aggregate_.unknown) {
     if (auto path = hierarchy_->resolve(id)) {
       tracker_->discovered(id, *path);
       resolved = true;
     }
   }
-  if (resolved) aggregate = tracker_->aggregate(domain_, snap);
-  return {std::move(aggregate), snap.keys.size()};
-}
+  if (resolved) tracker_->aggregate(domain_, snapshot_, aggregate_);
 
-void CgroupCountersCollector::write(const Prepared& prepared, ExpositionWriter& out) const {
-  const auto& agg = prepared.aggregate;
-  // The extra labels (family, protocol, mountpoint) sort after cgroup and
-  // before step/workload in name order, but the format does not require
-  // sorted labels: they follow the workload labels.
+  const auto& agg = aggregate_;
+  // The extra labels (family, protocol, mountpoint) follow the workload
+  // labels; the format does not require sorted labels.
   for (size_t m = 0; m < metrics_.size(); ++m) {
     const MetricSpec& spec = metrics_[m];
     out.family(spec.name, spec.help, "counter");
@@ -63,6 +58,7 @@ void CgroupCountersCollector::write(const Prepared& prepared, ExpositionWriter& 
       }
     }
   }
+  return {agg.unknown.size(), snapshot_.keys.size()};
 }
 
 }  // namespace cgio

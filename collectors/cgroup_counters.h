@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,15 +41,14 @@ class CgroupCountersCollector {
 
   const std::string& name() const { return name_; }
 
-  // What one scrape writes, read and aggregated before anything is written
-  // so a failure leaves no half-written family.
-  struct Prepared {
-    CgroupTracker::Aggregate aggregate;
+  struct Stats {
+    size_t unresolved = 0;   // ids with no known cgroup
     size_t map_entries = 0;
   };
-  // Throws std::runtime_error when the map cannot be read.
-  Prepared prepare() const;
-  void write(const Prepared& prepared, ExpositionWriter& out) const;
+  // One scrape's families. The map is read and aggregated before anything
+  // is written, so a failure (std::runtime_error) leaves no half-written
+  // family. Scrapes of one collector take turns: the buffers are reused.
+  Stats collect(ExpositionWriter& out) const;
 
  private:
   std::string name_;
@@ -58,6 +58,9 @@ class CgroupCountersCollector {
   std::shared_ptr<CounterSource> source_;
   std::shared_ptr<CgroupTracker> tracker_;
   std::shared_ptr<const CgroupHierarchy> hierarchy_;
+  mutable std::mutex mutex_;
+  mutable CounterSnapshot snapshot_;
+  mutable CgroupTracker::Aggregate aggregate_;
 };
 
 // The metric tables (names and HELP texts are the exporter's contract).

@@ -39,10 +39,9 @@ bool Scraper::write(ExpositionWriter& out) const {
   for (const auto& c : counters_) {
     const auto start = std::chrono::steady_clock::now();
     try {
-      const auto prepared = c->prepare();
-      c->write(prepared, out);
-      unresolved.emplace_back(c->name(), prepared.aggregate.unknown.size());
-      entries.emplace_back(c->name(), prepared.map_entries);
+      const auto stats = c->collect(out);
+      unresolved.emplace_back(c->name(), stats.unresolved);
+      entries.emplace_back(c->name(), stats.map_entries);
     } catch (const std::exception& e) {
       failed(c->name(), e.what());
     }

@@ -34,20 +34,20 @@ void PerCpuHashSource::append(CounterSnapshot& out, const uint64_t* key, const u
   sum_percpu({percpu, fields_ * ncpus_}, ncpus_, {out.sums.data() + at, fields_});
 }
 
-Result<CounterSnapshot> PerCpuHashSource::read() {
+Result<void> PerCpuHashSource::read(CounterSnapshot& out) {
   std::lock_guard lock(mutex_);
-  CounterSnapshot out;
   out.fields = fields_;
+  out.keys.clear();
+  out.subs.clear();
+  out.sums.clear();
   if (batch_) {
     auto r = read_batched(out);
-    if (r) return out;
-    if (batch_) return Error{r.error()};
+    if (r || batch_) return r;
     out.keys.clear();
+    out.subs.clear();
     out.sums.clear();
   }
-  auto r = read_by_key(out);
-  if (!r) return Error{r.error()};
-  return out;
+  return read_by_key(out);
 }
 
 Result<void> PerCpuHashSource::read_batched(CounterSnapshot& out) {

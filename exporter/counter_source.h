@@ -24,7 +24,14 @@ struct CounterSnapshot {
 class CounterSource {
  public:
   virtual ~CounterSource() = default;
-  virtual Result<CounterSnapshot> read() = 0;
+  // Fills `out`, reusing its storage (scrapes of tens of thousands of
+  // cgroups would otherwise fault in megabytes of fresh pages each time).
+  virtual Result<void> read(CounterSnapshot& out) = 0;
+  Result<CounterSnapshot> read() {
+    CounterSnapshot s;
+    if (auto r = read(s); !r) return Error{r.error()};
+    return s;
+  }
 };
 
 // Adds `ncpus` consecutive per-CPU copies of a value of out.size() u64
@@ -40,7 +47,8 @@ class PerCpuHashSource final : public CounterSource {
  public:
   PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch = true,
                    bool two_part_keys = false);
-  Result<CounterSnapshot> read() override;
+  using CounterSource::read;
+  Result<void> read(CounterSnapshot& out) override;
 
  private:
   Result<void> read_batched(CounterSnapshot& out);

@@ -183,11 +183,20 @@ void CgroupTracker::expire_locked() {
 }
 
 CgroupTracker::Aggregate CgroupTracker::aggregate(CounterDomain domain, const CounterSnapshot& live) {
+  Aggregate out;
+  aggregate(domain, live, out);
+  return out;
+}
+
+void CgroupTracker::aggregate(CounterDomain domain, const CounterSnapshot& live, Aggregate& out) {
   std::lock_guard lock(mutex_);
   expire_locked();
   const size_t d = static_cast<size_t>(domain);
-  Aggregate out;
   out.width = widths_[d];
+  out.labels.clear();
+  out.sums.clear();
+  out.unknown.clear();
+  out.sums.reserve(series_.size() * out.width);
   const auto take_slot = [&](Series& s) {
     s.slot = out.labels.size();
     out.labels.push_back(s.labels);
@@ -221,7 +230,6 @@ CgroupTracker::Aggregate CgroupTracker::aggregate(CounterDomain domain, const Co
     uint64_t* into = out.sums.data() + s->slot * out.width + offset;
     for (size_t f = 0; f < row.size() && offset + f < out.width; ++f) into[f] += row[f];
   }
-  return out;
 }
 
 CgroupTracker::Stats CgroupTracker::stats() const {

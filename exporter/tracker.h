@@ -101,6 +101,8 @@ class CgroupTracker {
     std::span<const uint64_t> row(size_t i) const { return {sums.data() + i * width, width}; }
   };
   Aggregate aggregate(CounterDomain domain, const CounterSnapshot& live);
+  // The same into `out`, reusing its storage.
+  void aggregate(CounterDomain domain, const CounterSnapshot& live, Aggregate& out);
 
   struct Stats {
     size_t cgroups_tracked = 0;  // alive cgroups known

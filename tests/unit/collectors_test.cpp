@@ -24,9 +24,11 @@ using test::FixtureTree;
 class FixedSource final : public CounterSource {
  public:
   explicit FixedSource(CounterSnapshot s) : snapshot_(std::move(s)) {}
-  Result<CounterSnapshot> read() override {
+  using CounterSource::read;
+  Result<void> read(CounterSnapshot& out) override {
     if (fail_) return Error{"map gone"};
-    return snapshot_;
+    out = snapshot_;
+    return {};
   }
   bool fail_ = false;
 
@@ -44,7 +46,7 @@ std::string render(const CgroupCountersCollector& c) {
     text.append(chunk);
     return true;
   });
-  c.write(c.prepare(), out);
+  c.collect(out);
   out.finish();
   return text;
 }
@@ -103,9 +105,14 @@ TEST(CgroupCountersCollector, RendersWorkloadLabelsSumsUnitsAndFoldsUnknownIds) 
   };
   CgroupCountersCollector c("x", CounterDomain::vfs, table, std::make_shared<FixedSource>(snap), tracker,
                             std::make_shared<CgroupHierarchy>(tree.root()));
-  const auto prepared = c.prepare();
-  EXPECT_EQ(prepared.aggregate.unknown.size(), 2u);
-  EXPECT_EQ(prepared.map_entries, 5u);
+  std::string ignored;
+  ExpositionWriter sink([&ignored](std::string_view chunk) {
+    ignored.append(chunk);
+    return true;
+  });
+  const auto stats = c.collect(sink);
+  EXPECT_EQ(stats.unresolved, 2u);
+  EXPECT_EQ(stats.map_entries, 5u);
   EXPECT_EQ(render(c),
             "# HELP x_calls_total Calls.\n"
             "# TYPE x_calls_total counter\n"
@@ -159,7 +166,14 @@ TEST(CgroupCountersCollector, ReadFailureThrowsForTheScrapeInstrumentation) {
   source->fail_ = true;
   CgroupCountersCollector c("x", CounterDomain::vfs, {}, source, unit_tracker(store),
                             std::make_shared<CgroupHierarchy>(tree.root()));
-  EXPECT_THROW(c.prepare(), std::runtime_error);
+  std::string text;
+  ExpositionWriter out([&text](std::string_view chunk) {
+    text.append(chunk);
+    return true;
+  });
+  EXPECT_THROW(c.collect(out), std::runtime_error);
+  out.finish();
+  EXPECT_TRUE(text.empty()) << "nothing written before the failure";
 }
 
 TEST(MetricTables, MountTableLabelsEveryListedMountAndOther) {

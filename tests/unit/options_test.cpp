@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "options.h"
 
 namespace cgio {
@@ -78,6 +80,11 @@ struct BadFlag {
   std::string message;
 };
 
+// Printed in ctest's test names: the arguments, not the object's bytes.
+void PrintTo(const BadFlag& f, std::ostream* os) {
+  for (size_t i = 0; i < f.args.size(); ++i) *os << (i ? " " : "") << f.args[i];
+}
+
 class BadFlags : public ::testing::TestWithParam<BadFlag> {};
 
 TEST_P(BadFlags, OneLineOnStderrAndExitTwo) {
@@ -109,7 +116,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlag{{"--web.telemetry-path=metrics"}, "invalid --web.telemetry-path"},
         BadFlag{{"--web.telemetry-path=/"}, "invalid --web.telemetry-path"},
         BadFlag{{"--collector.vfs=false"}, "--collector.vfs"},
-        BadFlag{{"--no-collector.vfs", "--no-collector.net"}, "every collector is disabled"}));
+        BadFlag{{"--no-collector.vfs", "--no-collector.net"}, "every collector is disabled"}),
+    [](const auto& param_info) { return "case" + std::to_string(param_info.index); });
 
 TEST(ListenAddress, Forms) {
   auto any = parse_listen_address(":0", false);

@@ -55,6 +55,8 @@ struct Generation {
   bool tracepoints;          // tracepoint type usable for vfs and net
 };
 
+void PrintTo(const Generation& g, std::ostream* os) { *os << g.name; }
+
 class Generations : public ::testing::TestWithParam<Generation> {};
 
 TEST_P(Generations, PickTheVariantWrittenForThem) {
