@@ -49,7 +49,10 @@ CgroupTracker::Series& CgroupTracker::series_for(const SeriesKey& key) {
   // ended[] and instance_start[] stay empty (all zeros) until a cgroup of
   // the series ends: most series never need them, and at tens of thousands
   // of series the zeros would be most of the tracker's memory.
-  if (fresh) it->second.labels = std::make_shared<const std::string>(render_labels(key));
+  if (fresh) {
+    it->second.labels = std::make_shared<const std::string>(render_labels(key));
+    order_dirty_ = true;
+  }
   return it->second;
 }
 
@@ -149,6 +152,9 @@ void CgroupTracker::removed(uint64_t id, const std::string& path) {
     } else if (s.members == 0 && !s.unit_alive && !s.ended_at) {
       s.ended_at = now;  // nothing left counting toward it
     }
+    if (s.members == 0 && !s.unit_alive && s.ended_at) {
+      next_expiry_ = std::min(next_expiry_, *s.ended_at + retain_);
+    }
   }
   // Outside the lock: the sink may write and fsync a file.
   if (ended && on_unit_end_) on_unit_end_(*ended);
@@ -171,15 +177,32 @@ bool CgroupTracker::visible(const Series& s) const {
 }
 
 void CgroupTracker::expire_locked() {
+  // Most scrapes have nothing to expire: walk the series only when the
+  // earliest retention could be over.
   const auto now = clock_();
+  if (now < next_expiry_) return;
+  next_expiry_ = std::chrono::system_clock::time_point::max();
   for (auto it = series_.begin(); it != series_.end();) {
     const Series& s = it->second;
-    if (s.members == 0 && !s.unit_alive && s.ended_at && now >= *s.ended_at + retain_) {
-      it = series_.erase(it);
-    } else {
-      ++it;
+    if (s.members == 0 && !s.unit_alive && s.ended_at) {
+      const auto until = *s.ended_at + retain_;
+      if (now >= until) {
+        it = series_.erase(it);
+        order_dirty_ = true;
+        continue;
+      }
+      next_expiry_ = std::min(next_expiry_, until);
     }
+    ++it;
   }
+}
+
+void CgroupTracker::reorder_locked() {
+  if (!order_dirty_) return;
+  order_.clear();
+  order_.reserve(series_.size());
+  for (auto& [key, s] : series_) order_.push_back(&s);
+  order_dirty_ = false;
 }
 
 CgroupTracker::Aggregate CgroupTracker::aggregate(CounterDomain domain, const CounterSnapshot& live) {
@@ -207,12 +230,14 @@ void CgroupTracker::aggregate(CounterDomain domain, const CounterSnapshot& live,
   // Series are visited in label order; a slot of SIZE_MAX marks one not
   // part of this aggregate.
   const SeriesKey unresolved = unresolved_key();
-  out.labels.reserve(series_.size());
-  for (auto& [key, s] : series_) {
-    s.slot = SIZE_MAX;
-    if (visible(s) || key == unresolved) take_slot(s);
-  }
   Series* unresolved_series = nullptr;
+  if (auto u = series_.find(unresolved); u != series_.end()) unresolved_series = &u->second;
+  reorder_locked();
+  out.labels.reserve(order_.size());
+  for (Series* s : order_) {
+    s->slot = SIZE_MAX;
+    if (visible(*s) || s == unresolved_series) take_slot(*s);
+  }
   for (size_t i = 0; i < live.keys.size(); ++i) {
     const uint64_t id = live.keys[i];
     const size_t offset = live.subs.empty() ? 0 : static_cast<size_t>(live.subs[i]) * live.fields;

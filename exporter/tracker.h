@@ -141,6 +141,8 @@ class CgroupTracker {
   void add_alive(uint64_t id, const std::string& path, bool is_new);
   void fold(uint64_t id, const SeriesKey& key);
   void expire_locked();
+  // Rebuilds order_ from series_ when a series was added or erased.
+  void reorder_locked();
   bool visible(const Series& s) const;
 
   WorkloadClassifier classifier_;
@@ -153,6 +155,11 @@ class CgroupTracker {
   mutable std::mutex mutex_;
   std::unordered_map<uint64_t, Cgroup> cgroups_;
   std::map<SeriesKey, Series> series_;
+  // series_ in label order as a flat list: a scrape walks this, not the tree.
+  std::vector<Series*> order_;
+  bool order_dirty_ = true;
+  // No series can expire before this instant (max: none is waiting).
+  std::chrono::system_clock::time_point next_expiry_ = std::chrono::system_clock::time_point::max();
   uint64_t units_ended_ = 0;
 };
 

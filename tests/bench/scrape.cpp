@@ -211,12 +211,21 @@ Result<void> run_scrape(Context& ctx) {
   };
   target(10000, 50, "scrape of 10,000 cgroups <= 50 ms", &SizeResult::ms, "ms");
   target(50000, 250, "scrape of 50,000 cgroups <= 250 ms", &SizeResult::ms, "ms");
-  // Linear: the straight line fits (R² >= 0.99) and time per cgroup does not
-  // grow with the count (exponent within 0.9 to 1.1).
-  const bool linear = f_ms.r2 >= 0.99 && k_ms >= 0.9 && k_ms <= 1.1;
+  // Linear: the straight line fits (R² >= 0.99) and, between the two
+  // largest sizes, time grows in proportion to the count (exponent 0.9 to
+  // 1.1). The exponent over all sizes is printed in the fit table but not
+  // judged: a fixed cost per scrape (the intercept) pulls it below 1 at the
+  // small sizes without saying anything about growth.
+  double k_tail = 0;
+  if (results.size() >= 2) {
+    const SizeResult& a = results[results.size() - 2];
+    const SizeResult& b = results.back();
+    k_tail = std::log(b.ms / a.ms) / std::log(static_cast<double>(b.cgroups) / static_cast<double>(a.cgroups));
+  }
+  const bool linear = f_ms.r2 >= 0.99 && k_tail >= 0.9 && k_tail <= 1.1;
   ctx.targets.push_back({"scrape time grows linearly",
-                         "R² " + fixed(f_ms.r2, 4) + ", exponent " + fixed(k_ms, 2) + " over " +
-                             std::to_string(results.size()) + " sizes",
+                         "R² " + fixed(f_ms.r2, 4) + " over " + std::to_string(results.size()) +
+                             " sizes, exponent " + fixed(k_tail, 2) + " between the largest two",
                          results.size() < 3 ? "n/a (fewer than 3 sizes)"
                          : linear           ? "met (R² >= 0.99, exponent 0.9-1.1)"
                                             : "not met (needs R² >= 0.99 and exponent 0.9-1.1)"});
