@@ -211,7 +211,7 @@ int run(const Options& opts) {
   }
 
   // Bind first: a port in use is reported before seconds of BPF loading.
-  auto web = WebServer::start(opts.listen_address, opts.telemetry_path);
+  auto web = WebServer::start(opts.listen_address, opts.telemetry_path, opts.gzip_level);
   if (!web) {
     log::error(web.error());
     return 1;

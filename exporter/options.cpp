@@ -34,6 +34,9 @@ po::options_description describe() {
        "Address to serve metrics on (default :10120, every IPv4 address).")
       ("web.telemetry-path", po::value<std::string>()->value_name("path"),
        "Path under which to expose metrics (default /metrics).")
+      ("web.gzip-level", po::value<std::string>()->value_name("n"),
+       "gzip level for scrapes that accept gzip, as Prometheus does: 1 (fastest, default) "
+       "to 9 (smallest); 0 always answers uncompressed.")
       ("collector.vfs", "Enable the vfs collector: file reads, writes, opens, creates, "
                         "unlinks, mkdirs, rmdirs (default: enabled).")
       ("no-collector.vfs", "Disable the vfs collector.")
@@ -167,6 +170,12 @@ std::variant<Options, CliExit> parse_options(int argc, const char* const argv[],
     else if (key == "vfs.include-pseudo-fs") opts.vfs_include_pseudo_fs = true;
     else if (key == "web.listen-address") opts.listen_address_text = value;
     else if (key == "web.telemetry-path") opts.telemetry_path = value;
+    else if (key == "web.gzip-level") {
+      if (value.size() != 1 || value[0] < '0' || value[0] > '9') {
+        return usage_error("invalid --web.gzip-level \"" + value + "\": must be a number from 0 to 9");
+      }
+      opts.gzip_level = value[0] - '0';
+    }
     else if (key == "path.procfs") opts.procfs = value;
     else if (key == "path.cgroup2") opts.cgroup2_root = value;
     else if (key == "bpf.btf-path") opts.btf_path = value;

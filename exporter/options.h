@@ -20,6 +20,7 @@ struct Options {
   std::string listen_address_text = ":10120";
   ListenAddress listen_address;           // parsed form of the above
   std::string telemetry_path = "/metrics";
+  int gzip_level = 1;                     // 0: never compress
   bool collector_vfs = true;
   bool collector_net = true;
   bool vfs_include_pseudo_fs = false;

@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "bpf_handles.h"
+#include "gzip_stream.h"
 #include "log.h"
 #include "options.h"
 
@@ -93,18 +94,29 @@ struct WebServer::Handlers {
       // of the connection.
       const mg_request_info* req = mg_get_request_info(conn);
       const bool chunked = req->http_version != nullptr && std::strcmp(req->http_version, "1.0") != 0;
+      const char* accept = mg_get_header(conn, "Accept-Encoding");
+      const bool gzip = gzip_level_ > 0 && accept != nullptr && accepts_gzip(accept);
       mg_printf(conn,
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-                "Cache-Control: no-store\r\n%s\r\n",
+                "Cache-Control: no-store\r\nVary: Accept-Encoding\r\n%s%s\r\n",
+                gzip ? "Content-Encoding: gzip\r\n" : "",
                 chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n");
+      const auto send = [conn, chunked](std::string_view piece) {
+        if (chunked) return mg_send_chunk(conn, piece.data(), static_cast<unsigned>(piece.size())) > 0;
+        return mg_write(conn, piece.data(), piece.size()) > 0;
+      };
       // 256 KiB pieces: fewer, larger writes to the socket.
-      ExpositionWriter out(
-          [conn, chunked](std::string_view chunk) {
-            if (chunked) return mg_send_chunk(conn, chunk.data(), static_cast<unsigned>(chunk.size())) > 0;
-            return mg_write(conn, chunk.data(), chunk.size()) > 0;
-          },
-          256 * 1024);
-      if (writer(out) && chunked) mg_send_chunk(conn, "", 0);
+      constexpr size_t kPiece = 256 * 1024;
+      bool complete;
+      if (gzip) {
+        GzipStream zip(send, gzip_level_, kPiece);
+        ExpositionWriter out([&zip](std::string_view text) { return zip.write(text); }, kPiece);
+        complete = writer(out) && zip.finish();
+      } else {
+        ExpositionWriter out(send, kPiece);
+        complete = writer(out);
+      }
+      if (complete && chunked) mg_send_chunk(conn, "", 0);
       return true;
     }
     bool handleHead(CivetServer*, mg_connection* conn) override {
@@ -112,19 +124,21 @@ struct WebServer::Handlers {
                       "Content-Length: 0\r\n\r\n");
       return true;
     }
+    explicit Metrics(int gzip_level) : gzip_level_(gzip_level) {}
     void set(MetricsWriter writer) {
       std::lock_guard lock(mutex_);
       writer_ = std::move(writer);
     }
 
    private:
+    const int gzip_level_;
     std::mutex mutex_;
     MetricsWriter writer_;
   };
 
   Landing landing;
   Metrics metrics;
-  explicit Handlers(std::string page) : landing(std::move(page)) {}
+  Handlers(std::string page, int gzip_level) : landing(std::move(page)), metrics(gzip_level) {}
 };
 
 bool civetweb_has_ipv6() { return mg_check_feature(8) != 0; }
@@ -147,9 +161,10 @@ std::string landing_page(const std::string& telemetry_path) {
          "<p>" + version_string() + "</p>\n</body></html>\n";
 }
 
-Result<std::unique_ptr<WebServer>> WebServer::start(const ListenAddress& address, const std::string& telemetry_path) {
+Result<std::unique_ptr<WebServer>> WebServer::start(const ListenAddress& address, const std::string& telemetry_path,
+                                                    int gzip_level) {
   std::unique_ptr<WebServer> server(new WebServer());
-  server->handlers_ = std::make_unique<Handlers>(landing_page(telemetry_path));
+  server->handlers_ = std::make_unique<Handlers>(landing_page(telemetry_path), gzip_level);
   try {
     server->server_ = std::make_unique<CivetServer>(
         std::vector<std::string>{"listening_ports", address.civetweb_spec(), "num_threads", "4"});

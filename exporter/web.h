@@ -1,6 +1,7 @@
 // The HTTP side, on civetweb: the landing page at "/", and the metrics,
 // written by a callback straight into a chunked response as they are
-// produced (no response-sized buffer).
+// produced (no response-sized buffer), gzip-compressed on the way when the
+// client accepts it.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +28,10 @@ class WebServer {
   using MetricsWriter = std::function<bool(ExpositionWriter&)>;
 
   // Binds and starts serving; a clear error when the address cannot be used.
-  // Until serve() is called, the metrics path answers 503.
-  static Result<std::unique_ptr<WebServer>> start(const ListenAddress& address, const std::string& telemetry_path);
+  // Until serve() is called, the metrics path answers 503. Scrapes that
+  // accept gzip get it at `gzip_level` (1-9); 0 never compresses.
+  static Result<std::unique_ptr<WebServer>> start(const ListenAddress& address, const std::string& telemetry_path,
+                                                  int gzip_level);
   ~WebServer();
 
   void serve(MetricsWriter writer);

@@ -32,7 +32,7 @@ build=(
 )
 tests=(
   googletest libgtest-dev
-  curl util-linux                          # scrapes and findmnt/mountpoint in scripts
+  curl util-linux iproute2                 # scrapes, findmnt/mountpoint, ss in scripts
   qemu-system-x86 busybox-static cpio      # the vm tier: Debian's 6.1 kernel under qemu
 )
 bench=(
@@ -47,17 +47,20 @@ packages=("${build[@]}")
 apt-get install -y --no-install-recommends "${packages[@]}"
 
 if [ "$want_tests" = 1 ]; then
-  # promtool ships in Debian's `prometheus` package, whose installation
-  # would also enable and start a Prometheus server. Unpack just the tool.
+  # promtool and the Prometheus server (the e2e tier) ship in Debian's
+  # `prometheus` package, whose installation would also enable and start a
+  # system-wide server. Unpack just the two binaries.
   tools=/var/cache/cgio/tools
-  if [ ! -x "$tools/promtool" ]; then
+  if [ ! -x "$tools/promtool" ] || [ ! -x "$tools/prometheus" ]; then
+    rm -rf "$tools/deb"
     mkdir -p "$tools/deb"
     (cd "$tools/deb" && apt-get download prometheus)
     dpkg-deb -x "$tools"/deb/prometheus_*.deb "$tools/deb/root"
     install -m 0755 "$tools/deb/root/usr/bin/promtool" "$tools/promtool"
+    install -m 0755 "$tools/deb/root/usr/bin/prometheus" "$tools/prometheus"
     rm -rf "$tools/deb"
   fi
-  echo "install-deps.sh: promtool at $tools/promtool"
+  echo "install-deps.sh: promtool and prometheus in $tools"
 
   # The vm tier boots Debian 12's cloud kernel (6.1) under qemu. Unpack the
   # image package that linux-image-cloud-amd64 currently depends on (kernel

@@ -143,7 +143,7 @@ int run_command(const std::vector<std::string>& args, std::string* output) {
   return status;
 }
 
-HttpResponse http_get(uint16_t port, const std::string& path) {
+HttpResponse http_get(uint16_t port, const std::string& path, const std::string& extra_headers) {
   HttpResponse r;
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return r;
@@ -155,7 +155,7 @@ HttpResponse http_get(uint16_t port, const std::string& path) {
     close(fd);
     return r;
   }
-  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n";
   if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
     close(fd);
     return r;

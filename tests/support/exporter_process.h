@@ -54,7 +54,8 @@ struct HttpResponse {
   std::string body;
 };
 // HTTP/1.0 GET against 127.0.0.1:port. Status 0 when the connection failed.
-HttpResponse http_get(uint16_t port, const std::string& path);
+// `extra_headers`: more request header lines, each ending in \r\n.
+HttpResponse http_get(uint16_t port, const std::string& path, const std::string& extra_headers = "");
 
 struct Sample {
   std::map<std::string, std::string> labels;

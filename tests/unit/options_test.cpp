@@ -32,6 +32,7 @@ TEST(Options, Defaults) {
   EXPECT_EQ(o.listen_address.port, 10120);
   EXPECT_EQ(o.listen_address.civetweb_spec(), "10120");
   EXPECT_EQ(o.telemetry_path, "/metrics");
+  EXPECT_EQ(o.gzip_level, 1);
   EXPECT_TRUE(o.collector_vfs);
   EXPECT_TRUE(o.collector_net);
   EXPECT_FALSE(o.vfs_include_pseudo_fs);
@@ -45,7 +46,7 @@ TEST(Options, EveryFlagInBothSpellings) {
   const Options o = ok({"--web.listen-address", "127.0.0.1:9999", "--web.telemetry-path=/m",
                         "--no-collector.net", "--vfs.include-pseudo-fs", "--bpf.map-entries=100",
                         "--log.level", "debug", "--path.procfs=/host/proc",
-                        "--path.cgroup2=/host/sys/fs/cgroup"});
+                        "--path.cgroup2=/host/sys/fs/cgroup", "--web.gzip-level", "0"});
   EXPECT_EQ(o.listen_address.civetweb_spec(), "127.0.0.1:9999");
   EXPECT_EQ(o.telemetry_path, "/m");
   EXPECT_TRUE(o.collector_vfs);
@@ -55,6 +56,7 @@ TEST(Options, EveryFlagInBothSpellings) {
   EXPECT_EQ(o.log_level, log::Level::debug);
   EXPECT_EQ(o.procfs, "/host/proc");
   EXPECT_EQ(o.cgroup2_root, "/host/sys/fs/cgroup");
+  EXPECT_EQ(o.gzip_level, 0);
 }
 
 TEST(Options, LastCollectorToggleWins) {
@@ -115,6 +117,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlag{{"--web.listen-address=no.such.host.invalid:1"}, "cannot resolve host"},
         BadFlag{{"--web.telemetry-path=metrics"}, "invalid --web.telemetry-path"},
         BadFlag{{"--web.telemetry-path=/"}, "invalid --web.telemetry-path"},
+        BadFlag{{"--web.gzip-level=10"}, "invalid --web.gzip-level \"10\": must be a number from 0 to 9"},
+        BadFlag{{"--web.gzip-level=fast"}, "invalid --web.gzip-level"},
         BadFlag{{"--collector.vfs=false"}, "--collector.vfs"},
         BadFlag{{"--no-collector.vfs", "--no-collector.net"}, "every collector is disabled"}),
     [](const auto& param_info) { return "case" + std::to_string(param_info.index); });
