@@ -13,6 +13,9 @@
  * bpf_rdonly_cast kfunc (6.2+), where the file is read without helper calls
  * (see cgio_vfs.bpf.h).
  */
+/* bpf_get_current_task_btf (5.11) is used below anyway, so the cgroup id is
+ * read through it with plain loads too. */
+#define CGIO_TASK_BTF
 #include "cgio_vfs.bpf.h"
 
 /* Syscall arguments from the saved user registers. The pointer from

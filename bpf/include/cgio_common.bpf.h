@@ -64,6 +64,9 @@ static __always_inline void cgio_count_lost_update(__u32 map_id, int err)
 }
 
 /*
+ * CGIO_TASK_BTF: the object only loads where bpf_get_current_task_btf()
+ * (5.11) exists, so the task can be read with plain (BTF) loads.
+ *
  * The cgroup the current task's I/O is charged to: its cgroup2 id, or on
  * cgroup v1 hosts (--cgroup.mode=v1) the id of its cgroup in the hierarchy
  * of the chosen controller, read from the task's css_set.
@@ -74,8 +77,16 @@ static __always_inline __u64 cgio_current_cgroup_id(void)
 	struct css_set *cset;
 	struct cgroup_subsys_state *css = NULL;
 
-	if (!cgio_cfg.cgroup_v1)
+	if (!cgio_cfg.cgroup_v1) {
+#ifdef CGIO_TASK_BTF
+		/* What bpf_get_current_cgroup_id() returns (the id of the task's
+		 * cgroup2 cgroup: its kernfs node id), read with plain loads
+		 * through the task's BTF pointer, without the helper call. */
+		return bpf_get_current_task_btf()->cgroups->dfl_cgrp->kn->id;
+#else
 		return bpf_get_current_cgroup_id();
+#endif
+	}
 	task = (struct task_struct *)bpf_get_current_task();
 	cset = BPF_CORE_READ(task, cgroups);
 	bpf_probe_read_kernel(&css, sizeof(css), &cset->subsys[cgio_cfg.v1_subsys_id & 31]);

@@ -82,6 +82,7 @@ struct cgroup_subsys_state {
  * only the offset of the array is relocated, the exporter gives the index. */
 struct css_set {
 	struct cgroup_subsys_state *subsys[1];
+	struct cgroup *dfl_cgrp;
 };
 
 struct ns_common {
