@@ -16,13 +16,15 @@ void sum_percpu(std::span<const uint64_t> percpu, size_t ncpus, std::span<uint64
 }
 
 PerCpuHashSource::PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch,
-                                   bool two_part_keys)
+                                   bool two_part_keys, uint32_t batch_entries)
     : fd_(map_fd), fields_(fields), ncpus_(possible_cpus), key_words_(two_part_keys ? 2 : 1), batch_(use_batch) {
   // Keep one batch's values around 256 KiB whatever the CPU count: the
   // buffers live as long as the exporter, and a few more syscalls per
   // scrape cost less than megabytes of resident memory.
   const size_t per_entry = fields_ * sizeof(uint64_t) * ncpus_;
-  batch_entries_ = static_cast<uint32_t>(std::clamp<size_t>((256u << 10) / per_entry, 64, 4096));
+  batch_entries_ = batch_entries != 0
+                       ? batch_entries
+                       : static_cast<uint32_t>(std::clamp<size_t>((256u << 10) / per_entry, 64, 4096));
 }
 
 void PerCpuHashSource::append(CounterSnapshot& out, const uint64_t* key, const uint64_t* percpu) const {

@@ -42,11 +42,12 @@ void sum_percpu(std::span<const uint64_t> percpu, size_t ncpus, std::span<uint64
 // 16-byte struct cgio_mount_key) and values of `fields` __u64.
 // Reads with BPF_MAP_LOOKUP_BATCH; falls back to key-by-key iteration on
 // kernels or maps without batch support (or always iterates when
-// `use_batch` is false).
+// `use_batch` is false). `batch_entries` sets the entries asked for per
+// batch call (0: about 256 KiB of values; the benchmark measures others).
 class PerCpuHashSource final : public CounterSource {
  public:
   PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch = true,
-                   bool two_part_keys = false);
+                   bool two_part_keys = false, uint32_t batch_entries = 0);
   using CounterSource::read;
   Result<void> read(CounterSnapshot& out) override;
 

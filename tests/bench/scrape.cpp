@@ -5,11 +5,15 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
+#include "counter_source.h"
 #include "exporter_maps.h"
 #include "exporter_process.h"
 #include "parts.h"
@@ -66,6 +70,59 @@ std::string with_commas(uint64_t v) {
   return s;
 }
 
+// Directories below the cgroup2 root: cgroups already on the machine, which
+// every scrape also reports (a run on a machine with many is not comparable).
+size_t existing_cgroups(const std::string& root) {
+  namespace fs = std::filesystem;
+  size_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec)) ++n;
+  }
+  return n;
+}
+
+// How the batch size of BPF_MAP_LOOKUP_BATCH moves the cost of reading one
+// counter map with `cgroups` entries (the exporter's own cgio_vfs map, read
+// from here with the exporter's reader): key-by-key iteration, fixed batch
+// sizes, and the exporter's default. Interleaved, median of `reps`.
+Result<std::string> measure_batch_sizes(int map_fd, uint64_t cgroups, int reps) {
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return Error{"libbpf_num_possible_cpus failed"};
+  struct Config {
+    std::string name;
+    bool batch;
+    uint32_t entries;  // 0: the exporter's default
+    std::vector<double> ms;
+    size_t rows = 0;
+  };
+  std::vector<Config> configs{{"key by key (no batch)", false, 0, {}, 0}, {"batch of 16", true, 16, {}, 0},
+                              {"batch of 64", true, 64, {}, 0},           {"batch of 256", true, 256, {}, 0},
+                              {"batch of 1024", true, 1024, {}, 0},       {"batch of 4096", true, 4096, {}, 0},
+                              {"exporter's default", true, 0, {}, 0}};
+  CounterSnapshot snap;
+  for (int rep = 0; rep < reps && !interrupted(); ++rep) {
+    for (Config& c : configs) {
+      // A fresh reader each time, as the exporter's first scrape has.
+      PerCpuHashSource source(map_fd, kCounterWords, static_cast<unsigned>(cpus), c.batch, false, c.entries);
+      const int64_t start = monotonic_ns();
+      if (auto r = source.read(snap); !r) return Error{c.name + ": " + r.error()};
+      c.ms.push_back(static_cast<double>(monotonic_ns() - start) / 1e6);
+      c.rows = snap.keys.size();
+    }
+  }
+  if (interrupted()) return Error{"interrupted"};
+  Table t({"map read", "ms (median)", "entries read"});
+  for (const Config& c : configs) {
+    if (c.rows < cgroups) {
+      return Error{c.name + " read " + std::to_string(c.rows) + " entries, want at least " + std::to_string(cgroups)};
+    }
+    t.row({c.name, fixed(median(c.ms), 2), std::to_string(c.rows)});
+  }
+  return t.markdown();
+}
+
 }  // namespace
 
 Result<void> run_scrape(Context& ctx) {
@@ -77,6 +134,7 @@ Result<void> run_scrape(Context& ctx) {
   // would fill up at 50,000.
   const uint64_t entries = std::max<uint64_t>(16384, sizes.back() + sizes.back() / 4 + 4096);
 
+  const size_t already = existing_cgroups(ctx.cgroup_root);
   // Declared before the exporter so they are removed after it stopped.
   auto parent = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-scrape");
   if (!parent) return Error{parent.error()};
@@ -144,6 +202,8 @@ Result<void> run_scrape(Context& ctx) {
     r.rss_mib = static_cast<double>(vm_rss_kib(exporter->pid())) / 1024.0;
     results.push_back(r);
   }
+  auto batch_table = measure_batch_sizes(maps->vfs(), sizes.back(), s.scrapes);
+  if (!batch_table) return Error{"map read batch sizes: " + batch_table.error()};
   const int status = exporter->stop(SIGTERM);
   if (!exited_ok(status)) return Error{"cgio_exporter stopped with " + describe_status(status)};
 
@@ -188,10 +248,14 @@ Result<void> run_scrape(Context& ctx) {
           "many cgroups exist under " + parent_label + " and hold a value in both `cgio_vfs` and `cgio_net` on every "
           "CPU. Plain and gzip GET /metrics (HTTP/1.0, connect to last byte), median of " +
           std::to_string(s.scrapes) + " each; \"first scrape\" is the one right after the cgroups appeared. "
-          "series: sample lines in the scrape. VmRSS after the scrapes.\n\n";
+          "series: sample lines in the scrape. VmRSS after the scrapes. Cgroups below the root before the run "
+          "(also in every scrape): " + with_commas(already) + ".\n\n";
   text += table.markdown() + "\n";
   text += "Growth (least squares over " + std::to_string(results.size()) + " sizes" +
           (results.size() < 3 ? "; two points always fit a line" : "") + "):\n\n" + fits.markdown() + "\n";
+  text += "Reading the exporter's `cgio_vfs` map at " + with_commas(sizes.back()) +
+          " cgroups with its reader (PerCpuHashSource: per-CPU values summed), by batch size of "
+          "BPF_MAP_LOOKUP_BATCH; interleaved, median of " + std::to_string(s.scrapes) + ":\n\n" + *batch_table + "\n";
   ctx.report.print(text);
 
   const auto find = [&](uint64_t n) -> const SizeResult* {
