@@ -38,9 +38,21 @@ struct cgio_sys_exit {
 	long ret;
 };
 
+/* The current task's saved user registers. With CGIO_FD_CAST (6.2+) and the
+ * offset measured at start-up (bpf/pt_regs_offset.bpf.c), one load of
+ * task->stack and a read-only cast replace the bpf_task_pt_regs() call; the
+ * exporter leaves the offset 0 when it could not measure it, and the
+ * verifier drops the branch not taken (cgio_cfg is read-only data). */
 static __always_inline struct pt_regs *cgio_user_regs(void)
 {
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct task_struct *task = bpf_get_current_task_btf();
+
+#ifdef CGIO_FD_CAST
+	if (cgio_cfg.pt_regs_offset)
+		return bpf_rdonly_cast((char *)task->stack + cgio_cfg.pt_regs_offset,
+				       bpf_core_type_id_kernel(struct pt_regs));
+#endif
+	return (struct pt_regs *)bpf_task_pt_regs(task);
 }
 
 #define CGIO_RW_EXIT(syscall, base)                                              \

@@ -44,7 +44,11 @@ struct cgio_config {
 	/* Inode number of the initial cgroup namespace: cgroup event paths are
 	 * only taken as they are when made from it. */
 	__u32 init_cgroupns_inum;
-	__u32 reserved;
+	/* Where a task's saved user registers are, as an offset from its
+	 * kernel stack (task->stack), measured at start-up by
+	 * bpf/pt_regs_offset.bpf.c; 0: not measured, programs call
+	 * bpf_task_pt_regs(). */
+	__u32 pt_regs_offset;
 };
 
 #endif

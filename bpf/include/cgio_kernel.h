@@ -98,6 +98,7 @@ struct nsproxy {
 };
 
 struct task_struct {
+	void *stack;
 	struct files_struct *files;
 	struct css_set *cgroups;
 	struct nsproxy *nsproxy;

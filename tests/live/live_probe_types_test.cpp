@@ -115,6 +115,25 @@ TEST_F(LiveProbeTypes, AutoTakesTheCheapestWorkingTypeAndSaysWhyNotTheOthers) {
   }
 }
 
+// The sys_exit_cast programs read syscall arguments at an offset from the
+// task's stack that the exporter measures at start-up, instead of calling
+// bpf_task_pt_regs(); the exact-count tests check the arguments are right,
+// this checks the measured path is the one in use.
+TEST_F(LiveProbeTypes, CastVariantFindsSyscallArgumentsWithoutTheHelper) {
+  std::string error;
+  auto exporter = start({"--log.level=debug"}, &error);
+  ASSERT_TRUE(exporter) << error;
+  const Metrics m = scrape(exporter->port());
+  const auto read = find_sample_with(m, "cgio_bpf_program_attached", {{"program", "vfs_read"}});
+  ASSERT_TRUE(read);
+  if (read->value != 1.0 || read->labels.at("variant") != "sys_exit_cast") {
+    GTEST_SKIP() << "vfs_read is counted by " << read->labels.at("probe_type") << "/" << read->labels.at("variant")
+                 << " here, not by the sys_exit_cast tracepoint programs";
+  }
+  const std::string log = exporter->log();
+  EXPECT_NE(log.find("msg=\"saved user registers located\" offset_from_stack="), std::string::npos) << log;
+}
+
 TEST_F(LiveProbeTypes, ForcedTypeCountsOnlyWithThatTypeOrExitsNonZero) {
   for (const char* type : kTypes) {
     SCOPED_TRACE(type);

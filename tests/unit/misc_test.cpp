@@ -3,6 +3,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "privileges.h"
+#include "pt_regs_offset.h"
 #include "web.h"
 
 namespace cgio {
@@ -17,6 +18,20 @@ TEST(KernelRelease, ParsesDistributionReleases) {
   EXPECT_FALSE(parse_kernel_release("linux"));
   EXPECT_FALSE(parse_kernel_release("6"));
   EXPECT_LT((KernelVersion{5, 19, 0}), (KernelVersion{6, 1, 0}));
+}
+
+TEST(PtRegsOffset, AcceptsOnlyRegistersNearTheTopOfTheStack) {
+  // x86_64 with 16 KiB stacks: the registers (168 bytes) end at the top.
+  const uint64_t stack = 0xffffc90000a88000;
+  auto offset = pt_regs_offset_from(stack + 16384 - 168, stack);
+  ASSERT_TRUE(offset) << offset.error();
+  EXPECT_EQ(*offset, 16216u);
+  EXPECT_FALSE(pt_regs_offset_from(0, stack));              // helper gave nothing
+  EXPECT_FALSE(pt_regs_offset_from(stack + 16216, 0));      // no stack pointer read
+  EXPECT_FALSE(pt_regs_offset_from(stack - 8, stack));      // below the stack
+  EXPECT_FALSE(pt_regs_offset_from(stack, stack));          // at its very start
+  EXPECT_FALSE(pt_regs_offset_from(stack + (1u << 20), stack));  // not this stack
+  EXPECT_FALSE(pt_regs_offset_from(stack + 16217, stack));  // misaligned
 }
 
 TEST(Privileges, CapabilityCombinations) {
