@@ -1,22 +1,23 @@
 // Pieces every benchmark part shares: the machine's description, statistics,
-// cgroups and mounts that clean up after themselves, child processes, HTTP
-// timing and the report (markdown tables on stdout and in a file).
+// cgroups and mounts that clean up after themselves, HTTP timing and the
+// report (markdown tables on stdout and in a file).
 #pragma once
 
 #include <sys/types.h>
 
-#include <condition_variable>
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "result.h"
 
 namespace cgio::bench {
+
+// Child processes (workers, the exporter, bpftrace) are test::ChildProcess.
+using test::ChildProcess;
+using test::describe_status;
+using test::exited_ok;
 
 // --- the machine --------------------------------------------------------------
 
@@ -130,44 +131,6 @@ class CpuExclusion {
 
 // VmRSS of a process, in KiB (0 when unreadable).
 uint64_t vm_rss_kib(pid_t pid);
-
-// --- child processes ----------------------------------------------------------
-
-// A child process whose stdout and stderr are collected; killed (SIGKILL)
-// and reaped on destruction if still running.
-class Child {
- public:
-  static Result<std::unique_ptr<Child>> spawn(const std::vector<std::string>& argv);
-  ~Child();
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  pid_t pid() const { return pid_; }
-  // Waits until the output contains `text`; false when the child exited or
-  // the time ran out first.
-  bool wait_for_output(const std::string& text, int timeout_ms);
-  // Waits for the child to exit (SIGKILL after the timeout); the status as
-  // from waitpid, -1 when it had to be killed.
-  int wait(int timeout_ms);
-  // Sends `signal`, then wait(timeout_ms).
-  int stop(int signal, int timeout_ms);
-  std::string output() const;
-
- private:
-  Child() = default;
-  void read_output(int fd);
-
-  pid_t pid_ = -1;
-  std::thread reader_;
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::string output_;
-  bool eof_ = false;
-};
-
-// Whether `status` (from waitpid) is a normal exit with code 0.
-bool exited_ok(int status);
-std::string describe_status(int status);
 
 // --- HTTP ---------------------------------------------------------------------
 

@@ -103,9 +103,9 @@ struct Round {
 
 Result<Round> run_threads(const Context& ctx, const std::string& cgroup_dir, const std::string& dir) {
   const Settings& s = ctx.settings;
-  auto child = Child::spawn({s.self, "--worker", "concurrency", cgroup_dir, fixed(s.concurrency_seconds, 3), dir});
+  auto child = ChildProcess::spawn({s.self, "--worker", "concurrency", cgroup_dir, fixed(s.concurrency_seconds, 3), dir});
   if (!child) return Error{child.error()};
-  const int status = (*child)->wait(static_cast<int>(s.concurrency_seconds * 1000) + 60000);
+  const int status = (*child)->wait(static_cast<int>(s.concurrency_seconds * 1000) + 60000, interrupted);
   const std::string out = (*child)->output();
   if (!exited_ok(status)) return Error{"writer process: " + describe_status(status) + ": " + out};
   Round r;
@@ -138,10 +138,7 @@ const char* choice_name(Choice c) {
   return "?";
 }
 
-struct ChoicesDeleter {
-  void operator()(cgio_bench_choices* skel) const { cgio_bench_choices__destroy(skel); }
-};
-using ChoicesPtr = std::unique_ptr<cgio_bench_choices, ChoicesDeleter>;
+using ChoicesPtr = std::unique_ptr<cgio_bench_choices, decltype(&cgio_bench_choices__destroy)>;
 
 bpf_program* choice_program(cgio_bench_choices& skel, Choice c) {
   switch (c) {
@@ -177,7 +174,7 @@ Result<void> run_concurrency(Context& ctx) {
   auto tmpfs = Tmpfs::create();
   if (!tmpfs) return Error{tmpfs.error()};
 
-  ChoicesPtr choices(cgio_bench_choices__open_and_load());
+  ChoicesPtr choices(cgio_bench_choices__open_and_load(), &cgio_bench_choices__destroy);
   if (!choices) return Error{std::string("loading the per-CPU/shared comparison programs: ") + std::strerror(errno)};
   struct ChoiceFigures {
     std::vector<double> ns;

@@ -193,13 +193,13 @@ struct WorkerRun {
 
 Result<WorkerRun> run_worker(const Context& ctx, const std::string& cgroup_dir, const std::string& file, int cpu) {
   const Settings& s = ctx.settings;
-  auto child = Child::spawn({s.self, "--worker", "overhead", cgroup_dir, std::to_string(cpu),
+  auto child = ChildProcess::spawn({s.self, "--worker", "overhead", cgroup_dir, std::to_string(cpu),
                              std::to_string(s.iterations), std::to_string(s.warmup), file});
   if (!child) return Error{child.error()};
   // Generous: 200 µs per operation is far slower than anything here.
   const auto timeout_ms = static_cast<int>(std::min<uint64_t>(
       60000 + (s.iterations + s.warmup) * kWorkloadCount / 5, 3600000));
-  const int status = (*child)->wait(timeout_ms);
+  const int status = (*child)->wait(timeout_ms, interrupted);
   const std::string out = (*child)->output();
   if (!exited_ok(status)) return Error{"workload process: " + describe_status(status) + ": " + out};
   WorkerRun run;
@@ -422,7 +422,7 @@ Result<void> run_overhead(Context& ctx) {
 
       std::optional<Floor> floor;
       std::unique_ptr<test::ExporterProcess> exporter;
-      std::unique_ptr<Child> bpftrace;
+      std::unique_ptr<ChildProcess> bpftrace;
       switch (config.kind) {
         case Kind::baseline:
           if (const size_t foreign = tracing_programs_loaded(); foreign > 0) {
@@ -462,7 +462,7 @@ Result<void> run_overhead(Context& ctx) {
           break;
         }
         case Kind::bpftrace: {
-          auto b = Child::spawn({s.bpftrace, s.bpftrace_script});
+          auto b = ChildProcess::spawn({s.bpftrace, s.bpftrace_script});
           if (!b) return Error{where + ": bpftrace: " + b.error()};
           bpftrace = std::move(b.value());
           if (!bpftrace->wait_for_output("cgio-bench ready", 120000)) {
@@ -487,7 +487,7 @@ Result<void> run_overhead(Context& ctx) {
         }
       }
       if (bpftrace) {
-        const int status = bpftrace->stop(SIGINT, 60000);
+        const int status = bpftrace->stop(SIGINT, 60000, interrupted);
         if (!exited_ok(status)) return Error{where + ": bpftrace stopped with " + describe_status(status)};
         // Besides the workload's calls, bpftrace sees two writes cgio leaves
         // out: joining the cgroup (cgroup.procs) and the worker's report (a pipe).

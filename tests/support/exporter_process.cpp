@@ -4,13 +4,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstring>
 #include <regex>
 #include <sstream>
@@ -18,128 +14,43 @@
 #include "mounts.h"
 
 namespace cgio::test {
-namespace {
-
-std::vector<char*> c_argv(const std::vector<std::string>& args) {
-  std::vector<char*> out;
-  for (const auto& a : args) out.push_back(const_cast<char*>(a.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
-
-}  // namespace
-
 std::unique_ptr<ExporterProcess> ExporterProcess::start(const std::string& binary,
                                                         const std::vector<std::string>& args,
                                                         std::string* error, int timeout_seconds) {
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) {
-    *error = "pipe failed";
+  std::vector<std::string> argv{binary};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto child = ChildProcess::spawn(argv);
+  if (!child) {
+    *error = child.error();
     return nullptr;
   }
-  std::vector<std::string> full{binary};
-  full.insert(full.end(), args.begin(), args.end());
-  auto argv = c_argv(full);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pipefd[1], STDERR_FILENO);
-    dup2(pipefd[1], STDOUT_FILENO);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    // A test or benchmark that is killed takes its exporter along: no
-    // programs left attached, no port held.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  close(pipefd[1]);
   std::unique_ptr<ExporterProcess> p(new ExporterProcess());
-  p->pid_ = pid;
-  p->reader_ = std::thread([raw = p.get(), fd = pipefd[0]] { raw->read_log(fd); });
-
-  std::unique_lock lock(p->mutex_);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-  static const std::regex ready(R"(msg=ready .*port=(\d+))");
-  while (true) {
-    std::smatch m;
-    if (std::regex_search(p->log_, m, ready)) {
-      p->port_ = static_cast<uint16_t>(std::stoi(m[1]));
-      return p;
-    }
-    if (p->eof_ || p->changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      *error = (p->eof_ ? "exporter exited before it was ready" : "exporter not ready in time") +
-               std::string("; its log:\n") + p->log_;
-      lock.unlock();
-      return nullptr;  // the destructor kills and reaps it
-    }
+  p->process_ = std::move(child.value());
+  // The whole ready line, so the port is not read from half of it.
+  static const std::regex ready(R"(msg=ready [^\n]*port=(\d+)[^\n]*\n)");
+  std::smatch m;
+  std::string log;
+  const bool is_ready = p->process_->wait_until(
+      [&](const std::string& out) {
+        log = out;
+        return std::regex_search(log, m, ready);
+      },
+      timeout_seconds * 1000);
+  if (!is_ready) {
+    *error = (p->process_->output_closed() ? "exporter exited before it was ready"
+                                                  : "exporter not ready in time") +
+             std::string("; its log:\n") + p->process_->output();
+    return nullptr;  // the child is killed and reaped
   }
-}
-
-void ExporterProcess::read_log(int fd) {
-  char buf[4096];
-  while (true) {
-    const ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    std::lock_guard lock(mutex_);
-    log_.append(buf, static_cast<size_t>(n));
-    changed_.notify_all();
-  }
-  close(fd);
-  std::lock_guard lock(mutex_);
-  eof_ = true;
-  changed_.notify_all();
-}
-
-std::string ExporterProcess::log() const {
-  std::lock_guard lock(mutex_);
-  return log_;
-}
-
-int ExporterProcess::stop(int signal, int timeout_seconds) {
-  if (pid_ < 0) return -1;
-  kill(pid_, signal);
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      status = -2;
-      break;
-    }
-    usleep(20000);
-  }
-  pid_ = -1;
-  if (reader_.joinable()) reader_.join();
-  return status;
-}
-
-ExporterProcess::~ExporterProcess() {
-  if (pid_ >= 0) stop(SIGKILL);
-  if (reader_.joinable()) reader_.join();
+  p->port_ = static_cast<uint16_t>(std::stoi(m[1]));
+  return p;
 }
 
 int run_command(const std::vector<std::string>& args, std::string* output) {
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return -1;
-  auto argv = c_argv(args);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pipefd[1], STDOUT_FILENO);
-    dup2(pipefd[1], STDERR_FILENO);
-    execv(args[0].c_str(), argv.data());
-    _exit(127);
-  }
-  close(pipefd[1]);
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(pipefd[0], buf, sizeof buf)) > 0) {
-    if (output != nullptr) output->append(buf, static_cast<size_t>(n));
-  }
-  close(pipefd[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  auto child = ChildProcess::spawn(args);
+  if (!child) return -1;
+  const int status = (*child)->wait(24 * 3600 * 1000);
+  if (output != nullptr) *output += (*child)->output();
   return status;
 }
 

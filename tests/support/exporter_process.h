@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
+
 namespace cgio::test {
 
 class ExporterProcess {
@@ -23,25 +25,19 @@ class ExporterProcess {
   static std::unique_ptr<ExporterProcess> start(const std::string& binary,
                                                 const std::vector<std::string>& args,
                                                 std::string* error, int timeout_seconds = 60);
-  ~ExporterProcess();
 
   uint16_t port() const { return port_; }
-  pid_t pid() const { return pid_; }
-  std::string log() const;
-  // Sends `signal` and waits; returns the exit status as from waitpid.
-  int stop(int signal, int timeout_seconds = 30);
+  pid_t pid() const { return process_->pid(); }
+  std::string log() const { return process_->output(); }
+  // Sends `signal` and waits; returns the exit status as from waitpid (-1:
+  // killed after the timeout).
+  int stop(int signal, int timeout_seconds = 30) { return process_->stop(signal, timeout_seconds * 1000); }
 
  private:
   ExporterProcess() = default;
-  void read_log(int fd);
 
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
   uint16_t port_ = 0;
-  std::thread reader_;
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::string log_;
-  bool eof_ = false;
 };
 
 // Runs a command to completion; returns the exit status as from waitpid and
