@@ -24,14 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::unique_ptr<ExporterProcess> start_exporter(std::vector<std::string> args) {
-  args.insert(args.begin(), "--web.listen-address=127.0.0.1:0");
-  std::string error;
-  auto p = ExporterProcess::start(exporter_bin(), exporter_args(args), &error);
-  EXPECT_NE(p, nullptr) << error;
-  return p;
-}
-
 // A directory tree of cgroups made for one test, removed deepest first.
 class CgroupTree {
  public:

@@ -20,14 +20,6 @@
 namespace cgio::test {
 namespace {
 
-std::unique_ptr<ExporterProcess> start_exporter(std::vector<std::string> args) {
-  args.insert(args.begin(), "--web.listen-address=127.0.0.1:0");
-  std::string error;
-  auto p = ExporterProcess::start(exporter_bin(), exporter_args(args), &error);
-  EXPECT_NE(p, nullptr) << error;
-  return p;
-}
-
 // Ids of loaded BPF programs whose kernel name starts with "cgio_".
 std::set<__u32> cgio_program_ids() {
   std::set<__u32> ids;

@@ -35,6 +35,14 @@ std::vector<std::string> exporter_args(std::vector<std::string> args) {
   return args;
 }
 
+std::unique_ptr<ExporterProcess> start_exporter(std::vector<std::string> args) {
+  args.insert(args.begin(), "--web.listen-address=127.0.0.1:0");
+  std::string error;
+  auto p = ExporterProcess::start(exporter_bin(), exporter_args(args), &error);
+  EXPECT_NE(p, nullptr) << error;
+  return p;
+}
+
 std::string expected_probe_type() { return env_or("CGIO_TEST_PROBE_TYPE", ""); }
 
 bool expected_uncounted(const std::string& operation) {

@@ -39,6 +39,9 @@ bool root_tests_required();
 std::string exporter_bin();
 std::string trigger_bin();
 std::vector<std::string> exporter_args(std::vector<std::string> args);
+// Starts the exporter on a free port of 127.0.0.1 with `args` and the run's
+// extra flags; a start failure is a test failure with the exporter's log.
+std::unique_ptr<ExporterProcess> start_exporter(std::vector<std::string> args);
 std::string expected_probe_type();
 bool expected_uncounted(const std::string& operation);
 
