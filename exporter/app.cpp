@@ -177,12 +177,13 @@ int run(const Options& opts) {
     bpf_config.v1_subsys_id = *ssid;
   }
   bpf_config.init_cgroupns_inum = kInitCgroupNsInum;
-  if (auto offset = measure_pt_regs_offset(opts.btf_path)) {
-    bpf_config.pt_regs_offset = *offset;
-    log::debug("saved user registers located", {{"offset_from_stack", std::to_string(*offset)}});
-  } else {
-    log::info("syscall exit programs read arguments through bpf_task_pt_regs",
-              {{"why", offset.error()}});
+  if (opts.collector_vfs) {  // only the VFS syscall exit programs read the registers
+    if (auto offset = measure_pt_regs_offset(opts.btf_path)) {
+      bpf_config.pt_regs_offset = *offset;
+      log::debug("saved user registers located", {{"offset_from_stack", std::to_string(*offset)}});
+    } else {
+      log::info("syscall exit programs read arguments through bpf_task_pt_regs", {{"why", offset.error()}});
+    }
   }
   log::info("kernel", {{"release", kernel->release}, {"btf", kernel->btf_source}});
   log::info("accounting by cgroup", {{"hierarchy", choice->v1 ? "v1" : "v2"}, {"root", choice->root},

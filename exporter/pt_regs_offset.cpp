@@ -9,13 +9,6 @@
 #include "cgio_pt_regs_offset.skel.h"
 
 namespace cgio {
-namespace {
-
-struct SkeletonDestroyer {
-  void operator()(cgio_pt_regs_offset* skel) const { cgio_pt_regs_offset__destroy(skel); }
-};
-
-}  // namespace
 
 Result<uint32_t> pt_regs_offset_from(uint64_t regs, uint64_t stack) {
   constexpr uint64_t kMaxOffset = 1u << 20;
@@ -28,7 +21,8 @@ Result<uint32_t> pt_regs_offset_from(uint64_t regs, uint64_t stack) {
 
 Result<uint32_t> measure_pt_regs_offset(const std::string& btf_path) {
   LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path.empty() ? nullptr : btf_path.c_str());
-  std::unique_ptr<cgio_pt_regs_offset, SkeletonDestroyer> skel(cgio_pt_regs_offset__open_opts(&opts));
+  std::unique_ptr<cgio_pt_regs_offset, decltype(&cgio_pt_regs_offset__destroy)> skel(
+      cgio_pt_regs_offset__open_opts(&opts), &cgio_pt_regs_offset__destroy);
   if (!skel) return errno_error("open the pt_regs offset program", errno);
   if (int err = cgio_pt_regs_offset__load(skel.get()); err != 0) {
     return errno_error("load the pt_regs offset program", -err);
