@@ -1,4 +1,4 @@
-#include "bpf_status.h"
+#include "collectors/bpf_status.h"
 
 #include <bpf/bpf.h>
 

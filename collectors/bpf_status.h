@@ -9,7 +9,7 @@
 
 #include <prometheus/collectable.h>
 
-#include "result.h"
+#include "util/result.h"
 
 namespace cgio {
 

@@ -1,4 +1,4 @@
-#include "cgroup_counters.h"
+#include "collectors/cgroup_counters.h"
 
 #include <stdexcept>
 

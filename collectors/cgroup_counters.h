@@ -15,10 +15,10 @@
 #include <utility>
 #include <vector>
 
-#include "cgroup_paths.h"
-#include "counter_source.h"
-#include "exposition.h"
-#include "tracker.h"
+#include "cgroups/cgroup_paths.h"
+#include "maps/counter_source.h"
+#include "web/exposition.h"
+#include "cgroups/tracker.h"
 
 namespace cgio {
 

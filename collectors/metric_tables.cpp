@@ -1,6 +1,6 @@
 // Names and HELP texts of the per-cgroup counters. The names are a contract
 // with dashboards and users; the HELP says exactly what is counted.
-#include "cgroup_counters.h"
+#include "collectors/cgroup_counters.h"
 
 #include "contracts/net.h"
 #include "contracts/vfs.h"

@@ -1,4 +1,4 @@
-#include "scrape.h"
+#include "collectors/scrape.h"
 
 #include <chrono>
 #include <exception>
@@ -6,8 +6,8 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
-#include "log.h"
-#include "version.h"
+#include "util/log.h"
+#include "util/version.h"
 
 namespace cgio {
 

@@ -15,8 +15,8 @@
 
 #include <prometheus/collectable.h>
 
-#include "cgroup_counters.h"
-#include "exposition.h"
+#include "collectors/cgroup_counters.h"
+#include "web/exposition.h"
 
 namespace cgio {
 

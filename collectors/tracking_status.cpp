@@ -1,4 +1,4 @@
-#include "tracking_status.h"
+#include "collectors/tracking_status.h"
 
 #include <prometheus/metric_family.h>
 

@@ -7,7 +7,7 @@
 
 #include <prometheus/collectable.h>
 
-#include "tracker.h"
+#include "cgroups/tracker.h"
 
 namespace cgio {
 

@@ -25,7 +25,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "mounts.h"
+#include "kernel/mounts.h"
 
 namespace cgio::bench {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "child_process.h"
-#include "result.h"
+#include "util/result.h"
 
 namespace cgio::bench {
 

@@ -23,7 +23,7 @@
 #include <sstream>
 
 #include "exporter_process.h"
-#include "mounts.h"
+#include "kernel/mounts.h"
 #include "parts.h"
 
 namespace cgio::bench {

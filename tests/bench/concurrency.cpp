@@ -19,7 +19,7 @@
 #include <sstream>
 #include <thread>
 
-#include "bpf_handles.h"
+#include "util/bpf_handles.h"
 #include "cgio_bench_choices.skel.h"
 #include "exporter_process.h"
 #include "parts.h"

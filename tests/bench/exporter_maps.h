@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "bpf_handles.h"
-#include "result.h"
+#include "util/bpf_handles.h"
+#include "util/result.h"
 
 namespace cgio::bench {
 

@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <map>
 
-#include "plan.h"
-#include "programs.h"
+#include "loading/plan.h"
+#include "loading/programs.h"
 
 namespace cgio::bench {
 

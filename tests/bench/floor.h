@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "bpf_handles.h"
-#include "kernel.h"
-#include "probes.h"
-#include "result.h"
-#include "tracefs.h"
+#include "util/bpf_handles.h"
+#include "kernel/kernel.h"
+#include "kernel/probes.h"
+#include "util/result.h"
+#include "kernel/tracefs.h"
 
 namespace cgio::bench {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bench_support.h"
-#include "result.h"
+#include "util/result.h"
 
 namespace cgio::bench {
 

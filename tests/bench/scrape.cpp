@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "counter_source.h"
+#include "maps/counter_source.h"
 #include "exporter_maps.h"
 #include "exporter_process.h"
 #include "parts.h"

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "live_support.h"
-#include "mounts.h"
+#include "kernel/mounts.h"
 
 namespace cgio::test {
 namespace {

@@ -14,7 +14,7 @@
 #include <cstring>
 #include <set>
 
-#include "bpf_handles.h"
+#include "util/bpf_handles.h"
 #include "live_support.h"
 
 namespace cgio::test {

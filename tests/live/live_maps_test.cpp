@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "bpf_handles.h"
-#include "counter_source.h"
+#include "util/bpf_handles.h"
+#include "maps/counter_source.h"
 #include "live_support.h"
 
 namespace cgio::test {

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "result.h"
+#include "util/result.h"
 
 namespace cgio::test {
 

@@ -11,7 +11,7 @@
 #include <regex>
 #include <sstream>
 
-#include "mounts.h"
+#include "kernel/mounts.h"
 
 namespace cgio::test {
 std::unique_ptr<ExporterProcess> ExporterProcess::start(const std::string& binary,

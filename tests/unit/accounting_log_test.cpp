@@ -14,7 +14,7 @@
 #include <limits>
 #include <sstream>
 
-#include "accounting_log.h"
+#include "accounting/accounting_log.h"
 
 namespace cgio {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "btf_prototypes.h"
+#include "kernel/btf_prototypes.h"
 
 namespace cgio::test {
 

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <map>
 
-#include "cgroup_paths.h"
+#include "cgroups/cgroup_paths.h"
 #include "fixture_tree.h"
 
 namespace cgio {

@@ -5,11 +5,11 @@
 #include <set>
 #include <stdexcept>
 
-#include "bpf_status.h"
-#include "cgroup_counters.h"
-#include "counter_source.h"
+#include "collectors/bpf_status.h"
+#include "collectors/cgroup_counters.h"
+#include "maps/counter_source.h"
 #include "fixture_tree.h"
-#include "scrape.h"
+#include "collectors/scrape.h"
 
 #include <limits>
 

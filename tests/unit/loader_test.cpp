@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "loader.h"
+#include "loading/loader.h"
 
 namespace cgio {
 namespace {

@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 
-#include "kernel.h"
-#include "log.h"
-#include "privileges.h"
-#include "pt_regs_offset.h"
-#include "web.h"
+#include "kernel/kernel.h"
+#include "util/log.h"
+#include "kernel/privileges.h"
+#include "kernel/pt_regs_offset.h"
+#include "web/web.h"
 
 namespace cgio {
 namespace {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "mounts.h"
+#include "kernel/mounts.h"
 
 namespace cgio {
 namespace {

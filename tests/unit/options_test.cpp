@@ -2,7 +2,7 @@
 
 #include <ostream>
 
-#include "options.h"
+#include "config/options.h"
 
 namespace cgio {
 namespace {

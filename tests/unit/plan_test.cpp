@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "btf_fixture.h"
-#include "plan.h"
+#include "loading/plan.h"
 
 namespace cgio {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "tracker.h"
+#include "cgroups/tracker.h"
 
 namespace cgio {
 namespace {

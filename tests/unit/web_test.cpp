@@ -6,9 +6,9 @@
 #include <string>
 
 #include "exporter_process.h"
-#include "gzip_stream.h"
-#include "listen_address.h"
-#include "web.h"
+#include "web/gzip_stream.h"
+#include "web/listen_address.h"
+#include "web/web.h"
 
 namespace cgio {
 namespace {

@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "workloads.h"
+#include "cgroups/workloads.h"
 
 namespace cgio {
 namespace {

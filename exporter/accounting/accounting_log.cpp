@@ -1,0 +1,497 @@
+#include "accounting/accounting_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "util/bpf_handles.h"
+
+namespace cgio {
+namespace {
+
+// O_APPEND makes each write(2) land at the end of the file as one unit with
+// respect to other O_APPEND writers (on local filesystems; NFS emulates
+// O_APPEND and gives no such promise), and makes copytruncate harmless: the
+// next write goes to the new end, offset 0, leaving no hole.
+// O_RDWR rather than O_WRONLY: the same descriptor, and so the same inode
+// even if the file is renamed meanwhile, reads the last byte to see whether
+// a crash left the last line unterminated. It costs no permission the
+// dedupe scan at startup does not already need.
+constexpr int kOpenFlags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC;
+constexpr mode_t kCreateMode = 0640;
+
+Result<void> check_regular(int fd, const std::string& path, off_t* size) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return errno_error("cannot stat accounting file " + path, errno);
+  // Dedupe reads records back and durability relies on fsync: both need a
+  // file (a FIFO would hand our scan someone else's data).
+  if (!S_ISREG(st.st_mode)) return Error{"accounting file " + path + ": not a regular file"};
+  if (size) *size = st.st_size;
+  return {};
+}
+
+void append_u00(std::string& out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += "\\u00";
+  out += kHex[c >> 4];
+  out += kHex[c & 0xf];
+}
+
+// Length of the well-formed UTF-8 sequence at s[i] (Unicode table 3-7: no
+// overlong forms, no surrogates, nothing past U+10FFFF), 0 if there is none.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c0 = byte(i);
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (c0 >= 0xc2 && c0 <= 0xdf) {
+    n = 2;
+  } else if (c0 >= 0xe0 && c0 <= 0xef) {
+    n = 3;
+    if (c0 == 0xe0) lo = 0xa0;
+    if (c0 == 0xed) hi = 0x9f;
+  } else if (c0 >= 0xf0 && c0 <= 0xf4) {
+    n = 4;
+    if (c0 == 0xf0) lo = 0x90;
+    if (c0 == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (s.size() - i < n) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+  }
+  return n;
+}
+
+// RFC 8259 string. Cgroup names are arbitrary bytes, so a byte that does not
+// start a well-formed UTF-8 sequence is written as \u00XX of its value
+// rather than replaced by U+FFFD: the byte stays recoverable by eye and by
+// tools matching e.g. "\u00ff", and the line is always valid JSON. After
+// standard decoding such a byte reads as U+0080..U+00FF, the same as that
+// character correctly encoded; the cgroup_id, not the path, identifies the
+// unit, so this ambiguity cannot merge two units.
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c < 0x20) {
+      append_u00(out, c);
+      ++i;
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (const size_t n = utf8_sequence_length(s, i); n > 0) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      append_u00(out, c);
+      ++i;
+    }
+  }
+  out += '"';
+}
+
+void append_uint(std::string& out, uint64_t v) {
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, res.ptr);
+}
+
+// RFC 3339, UTC, milliseconds, truncated (not rounded) so that a time never
+// moves into the next second, minute or day.
+void append_time(std::string& out, std::chrono::system_clock::time_point tp) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(tp);
+  const auto day = floor<days>(ms);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> hms{ms - day};
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "\"%04d-%02u-%02uT%02d:%02d:%02d.%03dZ\"", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+  out += buf;
+}
+
+// A full RFC 8259 grammar check of one line that must be an object, picking
+// out the raw text of its top-level "boot_id" and "cgroup_id" values. The
+// whole grammar rather than a search for the two keys: a line cut by a crash
+// is a proper prefix of an object, which never closes, so it is rejected
+// even when both fields made it to disk; its unit then gets a complete line.
+// Strings are not unescaped (the boot id is compared in its written form)
+// and UTF-8 is not checked: neither affects whether the line is complete.
+class LineParser {
+ public:
+  explicit LineParser(std::string_view s) : s_(s) {}
+
+  bool record(std::string_view& boot_id, std::string_view& cgroup_id) {
+    skip_ws();
+    if (!at('{') || !object(1, &boot_id, &cgroup_id)) return false;
+    skip_ws();
+    return i_ == s_.size();
+  }
+
+ private:
+  // Deep nesting is never ours; the limit bounds the recursion.
+  static constexpr int kMaxDepth = 32;
+
+  bool at(char c) const { return i_ < s_.size() && s_[i_] == c; }
+  bool at_digit() const { return i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9'; }
+  void skip_ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) ++i_;
+  }
+
+  bool value(int depth) {
+    if (i_ >= s_.size()) return false;
+    switch (s_[i_]) {
+      case '{': return object(depth + 1, nullptr, nullptr);
+      case '[': return array(depth + 1);
+      case '"': return string();
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default: return number();
+    }
+  }
+
+  bool object(int depth, std::string_view* boot_id, std::string_view* cgroup_id) {
+    if (depth > kMaxDepth) return false;
+    ++i_;
+    skip_ws();
+    if (at('}')) {
+      ++i_;
+      return true;
+    }
+    for (;;) {
+      skip_ws();
+      const size_t key_start = i_;
+      if (!at('"') || !string()) return false;
+      const std::string_view key = s_.substr(key_start + 1, i_ - key_start - 2);
+      skip_ws();
+      if (!at(':')) return false;
+      ++i_;
+      skip_ws();
+      const size_t value_start = i_;
+      if (!value(depth)) return false;
+      const std::string_view raw = s_.substr(value_start, i_ - value_start);
+      if (boot_id && key == "boot_id") {
+        *boot_id = raw.size() >= 2 && raw.front() == '"' ? raw.substr(1, raw.size() - 2) : std::string_view();
+      } else if (cgroup_id && key == "cgroup_id") {
+        *cgroup_id = raw;
+      }
+      skip_ws();
+      if (at(',')) {
+        ++i_;
+      } else if (at('}')) {
+        ++i_;
+        return true;
+      } else {
+        return false;
+      }
+    }
+  }
+
+  bool array(int depth) {
+    if (depth > kMaxDepth) return false;
+    ++i_;
+    skip_ws();
+    if (at(']')) {
+      ++i_;
+      return true;
+    }
+    for (;;) {
+      skip_ws();
+      if (!value(depth)) return false;
+      skip_ws();
+      if (at(',')) {
+        ++i_;
+      } else if (at(']')) {
+        ++i_;
+        return true;
+      } else {
+        return false;
+      }
+    }
+  }
+
+  bool string() {
+    static constexpr std::string_view kSimpleEscapes = "\"\\/bfnrt";
+    ++i_;
+    while (i_ < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[i_++]);
+      if (c == '"') return true;
+      if (c < 0x20) return false;
+      if (c != '\\') continue;
+      if (i_ >= s_.size()) return false;
+      const char e = s_[i_++];
+      if (e == 'u') {
+        for (int k = 0; k < 4; ++k, ++i_) {
+          if (i_ >= s_.size()) return false;
+          const char h = s_[i_];
+          if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F'))) return false;
+        }
+      } else if (kSimpleEscapes.find(e) == std::string_view::npos) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  bool digits() {
+    if (!at_digit()) return false;
+    while (at_digit()) ++i_;
+    return true;
+  }
+
+  bool number() {
+    if (at('-')) ++i_;
+    if (at('0')) {
+      ++i_;
+    } else if (!digits()) {
+      return false;
+    }
+    if (at('.')) {
+      ++i_;
+      if (!digits()) return false;
+    }
+    if (at('e') || at('E')) {
+      ++i_;
+      if (at('+') || at('-')) ++i_;
+      if (!digits()) return false;
+    }
+    return true;
+  }
+
+  bool literal(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+Result<void> write_all(int fd, std::string_view data, const std::string& path) {
+  // A regular file's write(2) comes back short only when the file cannot
+  // grow (disk full, quota, RLIMIT_FSIZE) or a signal arrived mid-copy. The
+  // rest is then written by a second call: with one writer (one exporter
+  // per node) the line ends up whole, but a concurrent appender's line could
+  // land between the two parts - the one case where lines can interleave.
+  // If the rest cannot be written the error is returned and the file ends in
+  // a partial line: the next append starts a new line after it, the dedupe
+  // scan ignores it (not a complete object) and the retried record is
+  // written whole.
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("cannot write accounting file " + path, errno);
+    }
+    if (n == 0) return Error{"cannot write accounting file " + path + ": write returned 0"};
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Result<void> fsync_retrying(int fd, const std::string& path) {
+  while (::fsync(fd) != 0) {
+    if (errno != EINTR) return errno_error("cannot fsync accounting file " + path, errno);
+  }
+  return {};
+}
+
+// Makes a just-created file's directory entry durable. Best effort: the
+// line itself is already fsynced, journalling filesystems (ext4, xfs) commit
+// the entry with it, and failing here would make the caller retry and
+// append the same line again.
+void fsync_parent_dir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd.valid()) (void)::fsync(dfd.get());
+}
+
+}  // namespace
+
+std::string format_accounting_line(const AccountingRecord& r, std::string_view boot_id) {
+  std::string out;
+  out.reserve(512 + r.cgroup.size());
+  out += "{\"workload\":";
+  append_json_string(out, r.workload);
+  out += ",\"workload_id\":";
+  append_json_string(out, r.workload_id);
+  if (!r.step.empty()) {
+    out += ",\"step\":";
+    append_json_string(out, r.step);
+  }
+  out += ",\"cgroup\":";
+  append_json_string(out, r.cgroup);
+  out += ",\"cgroup_id\":";
+  append_uint(out, r.cgroup_id);
+  out += ",\"boot_id\":";
+  append_json_string(out, boot_id);
+  out += ",\"first_seen\":";
+  append_time(out, r.first_seen);
+  out += ",\"ended\":";
+  append_time(out, r.ended);
+  out += ",\"counters\":{";
+  for (size_t i = 0; i < r.counters.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_string(out, r.counters[i].first);
+    out += ':';
+    append_uint(out, r.counters[i].second);
+  }
+  out += '}';
+  if (!r.labelled.empty()) {
+    out += ",\"labelled\":[";
+    for (size_t i = 0; i < r.labelled.size(); ++i) {
+      const auto& c = r.labelled[i];
+      if (i > 0) out += ',';
+      out += "{\"name\":";
+      append_json_string(out, c.name);
+      out += ",\"labels\":{";
+      for (size_t k = 0; k < c.labels.size(); ++k) {
+        if (k > 0) out += ',';
+        append_json_string(out, c.labels[k].first);
+        out += ':';
+        append_json_string(out, c.labels[k].second);
+      }
+      out += "},\"value\":";
+      append_uint(out, c.value);
+      out += '}';
+    }
+    out += ']';
+  }
+  out += "}\n";
+  return out;
+}
+
+AccountingLog::AccountingLog(std::string path, std::string boot_id)
+    : path_(std::move(path)), boot_id_(std::move(boot_id)) {
+  append_json_string(boot_id_json_, boot_id_);
+  boot_id_json_ = boot_id_json_.substr(1, boot_id_json_.size() - 2);
+}
+
+Result<AccountingLog> AccountingLog::open(const std::string& path, std::string boot_id) {
+  if (boot_id.empty()) return Error{"accounting file " + path + ": empty boot id"};
+  Fd fd(::open(path.c_str(), kOpenFlags, kCreateMode));
+  if (!fd.valid()) return errno_error("cannot open accounting file " + path, errno);
+  if (auto reg = check_regular(fd.get(), path, nullptr); !reg) return Error{reg.error()};
+  AccountingLog log(path, std::move(boot_id));
+  if (auto scanned = log.scan(fd.get()); !scanned) return Error{scanned.error()};
+  return log;
+}
+
+// One pass in fixed-size reads. Memory: the set of this boot's cgroup ids
+// plus one line of at most kMaxLineBytes; a longer line is skipped without
+// being held.
+Result<void> AccountingLog::scan(int fd) {
+  std::vector<char> buf(64 * 1024);
+  std::string line;
+  bool overlong = false;
+  const auto consider = [&](std::string_view l) {
+    std::string_view boot, id;
+    if (!LineParser(l).record(boot, id) || boot != boot_id_json_ || id.empty()) return;
+    uint64_t cgroup_id = 0;
+    const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), cgroup_id);
+    // Rejects fractions, exponents, signs and values past uint64.
+    if (ec == std::errc() && end == id.data() + id.size()) known_.insert(cgroup_id);
+  };
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("cannot read accounting file " + path_, errno);
+    }
+    if (n == 0) break;
+    std::string_view chunk(buf.data(), static_cast<size_t>(n));
+    while (!chunk.empty()) {
+      const size_t nl = chunk.find('\n');
+      const std::string_view piece = chunk.substr(0, nl);
+      if (!overlong) {
+        if (line.size() + piece.size() > kMaxLineBytes) {
+          overlong = true;
+          line.clear();
+        } else {
+          line.append(piece);
+        }
+      }
+      if (nl == std::string_view::npos) break;
+      if (!overlong) consider(line);
+      line.clear();
+      overlong = false;
+      chunk.remove_prefix(nl + 1);
+    }
+  }
+  if (!overlong) consider(line);  // an unterminated last line: complete only if it closes
+  return {};
+}
+
+Result<bool> AccountingLog::append(const AccountingRecord& r) {
+  if (known_.contains(r.cgroup_id)) return false;
+  const std::string line = format_accounting_line(r, boot_id_);
+  if (line.size() - 1 > kMaxLineBytes) {
+    return Error{"accounting record for cgroup " + std::to_string(r.cgroup_id) + " too long for " + path_ +
+                 ": " + std::to_string(line.size() - 1) + " bytes"};
+  }
+  // Opened afresh for every record rather than kept open: records are rare
+  // (one per ended unit), and a new open always follows PATH, so a rename
+  // or delete by logrotate sends the next record to a new file with no
+  // dev/inode bookkeeping, and no descriptor keeps a deleted file alive.
+  Fd fd(::open(path_.c_str(), kOpenFlags, kCreateMode));
+  if (!fd.valid()) return errno_error("cannot open accounting file " + path_, errno);
+  off_t size = 0;
+  if (auto reg = check_regular(fd.get(), path_, &size); !reg) return Error{reg.error()};
+  std::string out;
+  if (size > 0) {
+    // A crash (or a failed write) can leave the last line unterminated;
+    // ending it here keeps this record on a line of its own. The newline
+    // goes out in the same write(2) as the record.
+    char last = '\n';
+    const ssize_t got = ::pread(fd.get(), &last, 1, size - 1);
+    if (got < 0) return errno_error("cannot read accounting file " + path_, errno);
+    // got == 0: truncated since the fstat (copytruncate), so no line to end.
+    if (got == 1 && last != '\n') out += '\n';
+  }
+  out += line;
+  if (auto w = write_all(fd.get(), out, path_); !w) return Error{w.error()};
+  // If fsync fails the line may still reach the file; the record stays
+  // unmarked as the interface promises, so a retry can leave two identical
+  // lines. Consumers key records on (boot_id, cgroup_id).
+  if (auto s = fsync_retrying(fd.get(), path_); !s) return Error{s.error()};
+  if (size == 0) fsync_parent_dir(path_);
+  known_.insert(r.cgroup_id);
+  return true;
+}
+
+Result<std::string> read_boot_id(const std::string& procfs) {
+  const std::string path = procfs + "/sys/kernel/random/boot_id";
+  std::ifstream in(path);
+  if (!in) return errno_error("cannot read " + path, errno);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string id = text.str();
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!id.empty() && is_space(id.back())) id.pop_back();
+  size_t start = 0;
+  while (start < id.size() && is_space(id[start])) ++start;
+  id.erase(0, start);
+  if (id.empty()) return Error{"empty boot id in " + path};
+  return id;
+}
+
+}  // namespace cgio

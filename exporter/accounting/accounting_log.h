@@ -1,0 +1,72 @@
+// The accounting file: one JSON line per ended unit (a Slurm job, a pod, a
+// container, a service) with its totals, appended to a file that sites
+// ingest into their job accounting. A unit gets at most one line per boot,
+// even across exporter restarts, because billing double-counts otherwise.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "util/result.h"
+
+namespace cgio {
+
+struct AccountingRecord {
+  std::string workload;     // e.g. "slurm"
+  std::string workload_id;  // e.g. "42"
+  std::string step;         // empty unless per-step accounting; then omitted from the JSON
+  std::string cgroup;       // any bytes; invalid UTF-8 is escaped (see accounting_log.cpp)
+  uint64_t cgroup_id = 0;   // with the boot id, identifies the unit
+  std::chrono::system_clock::time_point first_seen, ended;
+  std::vector<std::pair<std::string, uint64_t>> counters;  // written in this order
+  struct LabelledCounter {
+    std::string name;
+    std::vector<std::pair<std::string, std::string>> labels;
+    uint64_t value;
+  };
+  std::vector<LabelledCounter> labelled;
+};
+
+// Not thread-safe: one owner appends (units end one at a time).
+class AccountingLog {
+ public:
+  // Longest line (without its newline) the dedupe scan considers, so that
+  // the scan's memory stays bounded; append() refuses longer records, as
+  // the scan would not see them after a restart. Real records are a few KiB.
+  static constexpr size_t kMaxLineBytes = 1 << 20;
+
+  // Opens (creating if needed, mode 0640) the file at `path` and reads it
+  // once to learn which units of `boot_id` already have a record.
+  static Result<AccountingLog> open(const std::string& path, std::string boot_id);
+
+  // Appends one line for `r` and fsyncs it: true. False when this boot's
+  // r.cgroup_id already has a record. On an Error nothing is remembered, so
+  // calling again retries.
+  Result<bool> append(const AccountingRecord& r);
+
+  const std::string& path() const { return path_; }
+  size_t records_known() const { return known_.size(); }
+
+ private:
+  AccountingLog(std::string path, std::string boot_id);
+  Result<void> scan(int fd);
+
+  std::string path_;
+  std::string boot_id_;
+  std::string boot_id_json_;  // as written in records, compared raw by the scan
+  std::unordered_set<uint64_t> known_;  // cgroup ids of this boot with a record
+};
+
+// The record's line, with its trailing newline (exposed for tests).
+std::string format_accounting_line(const AccountingRecord& r, std::string_view boot_id);
+
+// The current boot id from <procfs>/sys/kernel/random/boot_id, trimmed.
+Result<std::string> read_boot_id(const std::string& procfs);
+
+}  // namespace cgio

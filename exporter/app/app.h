@@ -1,0 +1,16 @@
+// The composition root: wires flags, kernel, maps, programs, collectors and
+// the web server together, then waits for SIGTERM/SIGINT.
+#pragma once
+
+#include "config/options.h"
+
+namespace cgio {
+
+// Returns the process exit code. SIGTERM and SIGINT must be blocked in every
+// thread before this is called (main does it); run() waits for them.
+int run(const Options& options);
+
+// --print-plan: the plan for this kernel, made without loading anything.
+int print_plan(const Options& options);
+
+}  // namespace cgio

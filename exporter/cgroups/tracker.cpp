@@ -1,0 +1,273 @@
+#include "cgroups/tracker.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+
+#include "web/exposition.h"
+
+namespace cgio {
+namespace {
+
+void add_into(std::vector<uint64_t>& into, std::span<const uint64_t> from, size_t offset = 0) {
+  if (into.size() < offset + from.size()) into.resize(offset + from.size(), 0);
+  for (size_t i = 0; i < from.size(); ++i) into[offset + i] += from[i];
+}
+
+}  // namespace
+
+SeriesKey CgroupTracker::unresolved_key() { return {"cgroup", "unresolved", "unresolved", ""}; }
+
+std::string CgroupTracker::render_labels(const SeriesKey& key) {
+  // Sorted by label name, as the rest of the exposition.
+  std::string out;
+  out.reserve(key.cgroup.size() + key.workload.size() + key.workload_id.size() + key.step.size() + 48);
+  ExpositionWriter::append_label(out, "cgroup", key.cgroup);
+  if (!key.step.empty()) {
+    out.push_back(',');
+    ExpositionWriter::append_label(out, "step", key.step);
+  }
+  out.push_back(',');
+  ExpositionWriter::append_label(out, "workload", key.workload);
+  out.push_back(',');
+  ExpositionWriter::append_label(out, "workload_id", key.workload_id);
+  return out;
+}
+
+CgroupTracker::CgroupTracker(WorkloadClassifier classifier, std::chrono::seconds retain, CounterStore& store,
+                             std::array<size_t, kCounterDomains> widths, Clock clock,
+                             std::function<void(const EndedUnit&)> on_unit_end)
+    : classifier_(std::move(classifier)),
+      retain_(retain),
+      store_(store),
+      widths_(widths),
+      clock_(std::move(clock)),
+      on_unit_end_(std::move(on_unit_end)) {}
+
+CgroupTracker::Series& CgroupTracker::series_for(const SeriesKey& key) {
+  auto [it, fresh] = series_.try_emplace(key);
+  // ended[] and instance_start[] stay empty (all zeros) until a cgroup of
+  // the series ends: most series never need them, and at tens of thousands
+  // of series the zeros would be most of the tracker's memory.
+  if (fresh) {
+    it->second.labels = std::make_shared<const std::string>(render_labels(key));
+    order_dirty_ = true;
+  }
+  return it->second;
+}
+
+void CgroupTracker::add_alive(uint64_t id, const std::string& path, bool is_new) {
+  if (cgroups_.contains(id)) return;
+  const WorkloadIdentity who = classifier_.classify(path);
+  const SeriesKey key{who.workload, who.workload_id, who.unit_path, who.step};
+  Series& s = series_for(key);
+  ++s.members;
+  const bool is_unit = path == who.unit_path;
+  if (is_unit) {
+    // A new instance of the unit (or the one running when cgio started):
+    // its accounting totals start from the series' totals now.
+    s.unit_alive = true;
+    s.unit_id = id;
+    s.first_seen = clock_();
+    s.ended_at.reset();
+    for (size_t d = 0; d < kCounterDomains; ++d) s.instance_start[d] = s.ended[d];
+  }
+  (void)is_new;
+  cgroups_.emplace(id, Cgroup{path, key, &s, is_unit});
+}
+
+void CgroupTracker::discovered(uint64_t id, const std::string& path) {
+  std::lock_guard lock(mutex_);
+  add_alive(id, path, false);
+}
+
+void CgroupTracker::created(uint64_t id, const std::string& path) {
+  std::lock_guard lock(mutex_);
+  add_alive(id, path, true);
+}
+
+bool CgroupTracker::knows(uint64_t id) const {
+  std::lock_guard lock(mutex_);
+  return cgroups_.contains(id);
+}
+
+std::vector<uint64_t> CgroupTracker::alive_ids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<uint64_t> ids;
+  ids.reserve(cgroups_.size());
+  for (const auto& [id, c] : cgroups_) ids.push_back(id);
+  return ids;
+}
+
+void CgroupTracker::fold(uint64_t id, const SeriesKey& key) {
+  Series& s = series_for(key);
+  for (size_t d = 0; d < kCounterDomains; ++d) {
+    if (widths_[d] == 0) continue;
+    std::vector<uint64_t> finals(widths_[d], 0);
+    store_.take(static_cast<CounterDomain>(d), id, finals);
+    add_into(s.ended[d], finals);
+  }
+}
+
+void CgroupTracker::fold_unresolved(uint64_t id) {
+  std::lock_guard lock(mutex_);
+  if (cgroups_.contains(id)) return;
+  fold(id, unresolved_key());
+}
+
+void CgroupTracker::removed(uint64_t id, const std::string& path) {
+  std::optional<EndedUnit> ended;
+  {
+    std::lock_guard lock(mutex_);
+    if (!cgroups_.contains(id)) {
+      if (path.empty()) {
+        fold(id, unresolved_key());
+        return;
+      }
+      // Created and removed before cgio saw it alive: the removal names it.
+      add_alive(id, path, true);
+    }
+    const Cgroup c = cgroups_.at(id);
+    cgroups_.erase(id);
+    fold(id, c.series);
+    Series& s = series_for(c.series);
+    --s.members;
+    const auto now = clock_();
+    if (c.is_unit && s.unit_id == id) {
+      s.unit_alive = false;
+      s.ended_at = now;
+      ++units_ended_;
+      EndedUnit u;
+      u.key = c.series;
+      u.cgroup_id = id;
+      u.first_seen = s.first_seen;
+      u.ended = now;
+      for (size_t d = 0; d < kCounterDomains; ++d) {
+        u.totals[d].assign(widths_[d], 0);
+        for (size_t i = 0; i < s.ended[d].size() && i < widths_[d]; ++i) {
+          u.totals[d][i] = s.ended[d][i] - (i < s.instance_start[d].size() ? s.instance_start[d][i] : 0);
+        }
+      }
+      ended = std::move(u);
+    } else if (s.members == 0 && !s.unit_alive && !s.ended_at) {
+      s.ended_at = now;  // nothing left counting toward it
+    }
+    if (s.members == 0 && !s.unit_alive && s.ended_at) {
+      next_expiry_ = std::min(next_expiry_, *s.ended_at + retain_);
+    }
+  }
+  // Outside the lock: the sink may write and fsync a file.
+  if (ended && on_unit_end_) on_unit_end_(*ended);
+}
+
+void CgroupTracker::renamed(uint64_t id, const std::string& new_path) {
+  bool known;
+  {
+    std::lock_guard lock(mutex_);
+    known = cgroups_.contains(id);
+    if (known && cgroups_.at(id).path == new_path) return;
+  }
+  // The old identity ends with the values so far; the new one starts at 0.
+  if (known) removed(id, "");
+  created(id, new_path);
+}
+
+bool CgroupTracker::visible(const Series& s) const {
+  return s.members > 0 || s.unit_alive || s.ended_at.has_value();
+}
+
+void CgroupTracker::expire_locked() {
+  // Most scrapes have nothing to expire: walk the series only when the
+  // earliest retention could be over.
+  const auto now = clock_();
+  if (now < next_expiry_) return;
+  next_expiry_ = std::chrono::system_clock::time_point::max();
+  for (auto it = series_.begin(); it != series_.end();) {
+    const Series& s = it->second;
+    if (s.members == 0 && !s.unit_alive && s.ended_at) {
+      const auto until = *s.ended_at + retain_;
+      if (now >= until) {
+        it = series_.erase(it);
+        order_dirty_ = true;
+        continue;
+      }
+      next_expiry_ = std::min(next_expiry_, until);
+    }
+    ++it;
+  }
+}
+
+void CgroupTracker::reorder_locked() {
+  if (!order_dirty_) return;
+  order_.clear();
+  order_.reserve(series_.size());
+  for (auto& [key, s] : series_) order_.push_back(&s);
+  order_dirty_ = false;
+}
+
+CgroupTracker::Aggregate CgroupTracker::aggregate(CounterDomain domain, const CounterSnapshot& live) {
+  Aggregate out;
+  aggregate(domain, live, out);
+  return out;
+}
+
+void CgroupTracker::aggregate(CounterDomain domain, const CounterSnapshot& live, Aggregate& out) {
+  std::lock_guard lock(mutex_);
+  expire_locked();
+  const size_t d = static_cast<size_t>(domain);
+  out.width = widths_[d];
+  out.labels.clear();
+  out.sums.clear();
+  out.unknown.clear();
+  out.sums.reserve(series_.size() * out.width);
+  const auto take_slot = [&](Series& s) {
+    s.slot = out.labels.size();
+    out.labels.push_back(s.labels);
+    const size_t at = out.sums.size();
+    out.sums.resize(at + out.width, 0);
+    std::copy_n(s.ended[d].begin(), std::min(s.ended[d].size(), out.width), out.sums.begin() + static_cast<long>(at));
+  };
+  // Series are visited in label order; a slot of SIZE_MAX marks one not
+  // part of this aggregate.
+  const SeriesKey unresolved = unresolved_key();
+  Series* unresolved_series = nullptr;
+  if (auto u = series_.find(unresolved); u != series_.end()) unresolved_series = &u->second;
+  reorder_locked();
+  out.labels.reserve(order_.size());
+  for (Series* s : order_) {
+    s->slot = SIZE_MAX;
+    if (visible(*s) || s == unresolved_series) take_slot(*s);
+  }
+  for (size_t i = 0; i < live.keys.size(); ++i) {
+    const uint64_t id = live.keys[i];
+    const size_t offset = live.subs.empty() ? 0 : static_cast<size_t>(live.subs[i]) * live.fields;
+    const auto c = cgroups_.find(id);
+    Series* s = nullptr;
+    if (c != cgroups_.end()) {
+      s = c->second.series_ptr;
+    } else {
+      if (out.unknown.empty() || out.unknown.back() != id) out.unknown.push_back(id);
+      if (unresolved_series == nullptr) unresolved_series = &series_for(unresolved);
+      s = unresolved_series;
+    }
+    if (s->slot == SIZE_MAX) take_slot(*s);  // created during this aggregate
+    const auto row = live.row(i);
+    uint64_t* into = out.sums.data() + s->slot * out.width + offset;
+    for (size_t f = 0; f < row.size() && offset + f < out.width; ++f) into[f] += row[f];
+  }
+}
+
+CgroupTracker::Stats CgroupTracker::stats() const {
+  std::lock_guard lock(mutex_);
+  Stats st;
+  st.cgroups_tracked = cgroups_.size();
+  st.units_ended = units_ended_;
+  for (const auto& [key, s] : series_) {
+    if (!visible(s)) continue;
+    ++st.series;
+    if (s.members == 0 && !s.unit_alive) ++st.series_retained;
+  }
+  return st;
+}
+
+}  // namespace cgio

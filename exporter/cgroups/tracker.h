@@ -1,0 +1,166 @@
+// Per-unit accounting: which series (workload, workload_id, cgroup, step) a
+// cgroup's counters belong to, and what happens when cgroups end.
+//
+// A cgroup's counters live in the kernel maps while it exists. When it is
+// removed, its final values are read, added to its series' "ended" totals,
+// and its map entries are deleted, so the maps hold live cgroups only and
+// nothing done between the last scrape and the end is lost. A series whose
+// unit cgroup is removed keeps reporting its final totals for the retention
+// time, then disappears; a unit ending writes one accounting record with
+// the totals of that instance. A new instance with the same labels (a
+// restarted service) continues the same series, so counters stay monotonic.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <climits>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "maps/counter_source.h"
+#include "cgroups/workloads.h"
+
+namespace cgio {
+
+// The counter maps a cgroup has values in.
+enum class CounterDomain { vfs = 0, net = 1, vfs_mounts = 2 };
+inline constexpr size_t kCounterDomains = 3;
+
+// Reads a removed cgroup's final values out of the kernel maps and deletes
+// them (the kernel side of folding; faked in tests).
+class CounterStore {
+ public:
+  virtual ~CounterStore() = default;
+  // Adds `id`'s summed per-CPU values in `domain` into `out` and deletes its
+  // entries. For vfs_mounts, `out` holds every mount index's counters in a row.
+  virtual void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) = 0;
+};
+
+struct SeriesKey {
+  std::string workload;
+  std::string workload_id;
+  std::string cgroup;  // the unit's path
+  std::string step;    // Slurm step in step mode, else empty (no label)
+  auto operator<=>(const SeriesKey&) const = default;
+};
+
+// One unit instance that ended, for the accounting file.
+struct EndedUnit {
+  SeriesKey key;
+  uint64_t cgroup_id = 0;
+  std::chrono::system_clock::time_point first_seen, ended;
+  std::vector<uint64_t> totals[kCounterDomains];  // this instance only
+};
+
+class CgroupTracker {
+ public:
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+  // `widths`: the number of u64 counters per domain (vfs, net, vfs_mounts).
+  CgroupTracker(WorkloadClassifier classifier, std::chrono::seconds retain, CounterStore& store,
+                std::array<size_t, kCounterDomains> widths, Clock clock,
+                std::function<void(const EndedUnit&)> on_unit_end);
+
+  // A cgroup that exists (found by a walk or by resolving an unknown id).
+  void discovered(uint64_t id, const std::string& path);
+  // A cgroup created (mkdir event).
+  void created(uint64_t id, const std::string& path);
+  // A cgroup removed: fold its values into its series, delete its map
+  // entries, end its unit if it was the unit's cgroup. `path` is used when
+  // the id was never seen; empty when unknown.
+  void removed(uint64_t id, const std::string& path);
+  // A cgroup renamed or moved (the kernel keeps its id).
+  void renamed(uint64_t id, const std::string& new_path);
+
+  bool knows(uint64_t id) const;
+  // Ids this tracker believes alive (for reconciliation against a walk).
+  std::vector<uint64_t> alive_ids() const;
+  // Folds a cgroup id that has values but no known path (seen in a map,
+  // gone before any event or walk named it) into the "unresolved" series.
+  void fold_unresolved(uint64_t id);
+
+  // The series of one domain at this instant, in label order: live values
+  // from `live` (rows keyed by cgroup id, and for vfs_mounts by `subs` too)
+  // plus ended totals; ids not known are returned in `unknown` and counted
+  // under the "unresolved" series. Drops series whose retention is over.
+  struct Aggregate {
+    size_t width = 0;
+    // Each series' labels rendered for the exposition (cgroup, step,
+    // workload, workload_id), shared with the tracker: no copy per scrape.
+    std::vector<std::shared_ptr<const std::string>> labels;
+    std::vector<uint64_t> sums;  // labels.size() * width
+    std::vector<uint64_t> unknown;
+
+    std::span<const uint64_t> row(size_t i) const { return {sums.data() + i * width, width}; }
+  };
+  Aggregate aggregate(CounterDomain domain, const CounterSnapshot& live);
+  // The same into `out`, reusing its storage.
+  void aggregate(CounterDomain domain, const CounterSnapshot& live, Aggregate& out);
+
+  struct Stats {
+    size_t cgroups_tracked = 0;  // alive cgroups known
+    size_t series = 0;           // series reported (alive or retained)
+    size_t series_retained = 0;  // ended, still reported
+    uint64_t units_ended = 0;    // since start
+  };
+  Stats stats() const;
+
+  static SeriesKey unresolved_key();
+  // The rendered label list of a series (what Aggregate::labels holds).
+  static std::string render_labels(const SeriesKey& key);
+
+ private:
+  struct Series {
+    std::shared_ptr<const std::string> labels;
+    size_t slot = SIZE_MAX;  // index in the aggregate being built, SIZE_MAX: none
+    std::vector<uint64_t> ended[kCounterDomains];
+    int members = 0;        // alive cgroups counting toward it
+    bool unit_alive = false;
+    uint64_t unit_id = 0;
+    std::chrono::system_clock::time_point first_seen;
+    std::optional<std::chrono::system_clock::time_point> ended_at;
+    std::vector<uint64_t> instance_start[kCounterDomains];
+  };
+  struct Cgroup {
+    std::string path;
+    SeriesKey series;
+    // The series' node (std::map nodes do not move; a series is only erased
+    // when no cgroup counts toward it), so a scrape needs no key lookup.
+    Series* series_ptr = nullptr;
+    bool is_unit = false;  // this cgroup is its series' unit cgroup
+  };
+
+  Series& series_for(const SeriesKey& key);
+  void add_alive(uint64_t id, const std::string& path, bool is_new);
+  void fold(uint64_t id, const SeriesKey& key);
+  void expire_locked();
+  // Rebuilds order_ from series_ when a series was added or erased.
+  void reorder_locked();
+  bool visible(const Series& s) const;
+
+  WorkloadClassifier classifier_;
+  const std::chrono::seconds retain_;
+  CounterStore& store_;
+  const std::array<size_t, kCounterDomains> widths_;
+  Clock clock_;
+  std::function<void(const EndedUnit&)> on_unit_end_;
+
+  mutable std::mutex mutex_;
+  std::unordered_map<uint64_t, Cgroup> cgroups_;
+  std::map<SeriesKey, Series> series_;
+  // series_ in label order as a flat list: a scrape walks this, not the tree.
+  std::vector<Series*> order_;
+  bool order_dirty_ = true;
+  // No series can expire before this instant (max: none is waiting).
+  std::chrono::system_clock::time_point next_expiry_ = std::chrono::system_clock::time_point::max();
+  uint64_t units_ended_ = 0;
+};
+
+}  // namespace cgio

@@ -1,0 +1,42 @@
+#include "kernel/privileges.h"
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+namespace cgio {
+namespace {
+constexpr int kCapSysAdmin = 21;
+constexpr int kCapPerfmon = 38;
+constexpr int kCapBpf = 39;
+
+bool has(uint64_t caps, int cap) { return (caps >> cap) & 1u; }
+}  // namespace
+
+Result<uint64_t> effective_capabilities(const std::string& procfs) {
+  const std::string path = procfs + "/self/status";
+  std::ifstream in(path);
+  if (!in) return errno_error("cannot read " + path, errno);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("CapEff:", 0) != 0) continue;
+    std::istringstream hex(line.substr(7));
+    uint64_t caps = 0;
+    if (hex >> std::hex >> caps) return caps;
+  }
+  return Error{"no CapEff line in " + path};
+}
+
+Result<void> check_bpf_capabilities(uint64_t effective) {
+  if (has(effective, kCapSysAdmin)) return {};
+  std::string missing;
+  if (!has(effective, kCapBpf)) missing = "CAP_BPF";
+  if (!has(effective, kCapPerfmon)) missing += std::string(missing.empty() ? "" : " and ") + "CAP_PERFMON";
+  if (missing.empty()) return {};
+  return Error{"missing capability " + missing +
+               ": loading BPF programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); run "
+               "cgio_exporter as root or grant them, e.g. systemd AmbientCapabilities=CAP_BPF "
+               "CAP_PERFMON CAP_DAC_READ_SEARCH"};
+}
+
+}  // namespace cgio

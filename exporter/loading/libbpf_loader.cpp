@@ -1,0 +1,223 @@
+#include "loading/libbpf_loader.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "util/bpf_handles.h"
+#include "util/log.h"
+
+namespace cgio {
+namespace {
+
+// libbpf warnings of the current load or attach on this thread.
+thread_local std::vector<std::string> t_warnings;
+
+int libbpf_print(libbpf_print_level level, const char* format, va_list args) {
+  char* text_buf = nullptr;
+  const int n = vasprintf(&text_buf, format, args);
+  if (n < 0) return 0;
+  std::string text(text_buf, static_cast<size_t>(n));
+  std::free(text_buf);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (text.empty()) return 0;
+  if (level == LIBBPF_WARN) t_warnings.push_back(text);
+  log::debug("libbpf", {{"level", level == LIBBPF_WARN ? "warn" : level == LIBBPF_INFO ? "info" : "debug"},
+                        {"text", text}});
+  return 0;
+}
+
+// Appends the most telling libbpf warning to an error: the verifier's
+// complaint when a verifier log was printed, else the first warning.
+Error with_libbpf_detail(Error e) {
+  std::string detail;
+  for (const std::string& w : t_warnings) {
+    const size_t end = w.find("-- END PROG LOAD LOG --");
+    if (end == std::string::npos) continue;
+    size_t pos = end;
+    while (pos > 0) {
+      const size_t line_end = w.rfind('\n', pos - 1);
+      if (line_end == std::string::npos) break;
+      const size_t line_start = w.rfind('\n', line_end - 1);
+      const std::string line = w.substr(line_start == std::string::npos ? 0 : line_start + 1,
+                                        line_end - (line_start == std::string::npos ? 0 : line_start + 1));
+      pos = line_start == std::string::npos ? 0 : line_start + 1;
+      if (line.empty() || line.starts_with("processed ") || line.starts_with("verification time") ||
+          line.starts_with("stack depth")) {
+        continue;
+      }
+      detail = "verifier: " + line;
+      break;
+    }
+    if (!detail.empty()) break;
+  }
+  if (detail.empty() && !t_warnings.empty()) detail = t_warnings.front();
+  if (!detail.empty()) e.message += " (" + detail + ")";
+  return e;
+}
+
+// Writes `cfg` into the object's .rodata variable `cgio_cfg`, located through
+// the object's BTF (DATASEC .rodata), before load freezes it.
+Result<void> set_config(bpf_object* obj, const cgio_config& cfg) {
+  bpf_map* rodata = nullptr;
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, obj) {
+    const char* name = bpf_map__name(map);
+    const size_t len = std::strlen(name);
+    if (len >= 7 && std::strcmp(name + len - 7, ".rodata") == 0) rodata = map;
+  }
+  const btf* b = bpf_object__btf(obj);
+  if (rodata == nullptr || b == nullptr) return Error{"object has no .rodata with BTF"};
+  const int sec_id = btf__find_by_name_kind(b, ".rodata", BTF_KIND_DATASEC);
+  if (sec_id < 0) return Error{"object BTF has no .rodata DATASEC"};
+  const btf_type* sec = btf__type_by_id(b, static_cast<__u32>(sec_id));
+  const btf_var_secinfo* vars = btf_var_secinfos(sec);
+  for (unsigned i = 0; i < btf_vlen(sec); ++i) {
+    const btf_type* var = btf__type_by_id(b, vars[i].type);
+    if (std::strcmp(btf__name_by_offset(b, var->name_off), "cgio_cfg") != 0) continue;
+    size_t size = 0;
+    const auto* initial = static_cast<const char*>(bpf_map__initial_value(rodata, &size));
+    if (initial == nullptr || vars[i].offset + sizeof(cfg) > size || vars[i].size != sizeof(cfg)) {
+      return Error{"cgio_cfg in .rodata does not match struct cgio_config"};
+    }
+    std::vector<char> data(initial, initial + size);
+    std::memcpy(data.data() + vars[i].offset, &cfg, sizeof(cfg));
+    if (int err = bpf_map__set_initial_value(rodata, data.data(), data.size()); err != 0) {
+      return errno_error("set .rodata", -err);
+    }
+    return {};
+  }
+  return Error{"object has no cgio_cfg variable"};
+}
+
+class LibbpfObject final : public LoadedObject {
+ public:
+  LibbpfObject(BpfObjectPtr obj, Tracefs& tracefs) : obj_(std::move(obj)), tracefs_(tracefs) {}
+
+  Result<void> attach(std::string_view program) override {
+    bpf_program* prog = bpf_object__find_program_by_name(obj_.get(), std::string(program).c_str());
+    if (prog == nullptr) return Error{"no such program in object"};
+    const std::string section = bpf_program__section_name(prog);
+    t_warnings.clear();
+    bpf_link* link = nullptr;
+    if (section.starts_with("tracepoint/")) {
+      auto r = attach_tracepoint(prog, section.substr(std::strlen("tracepoint/")));
+      if (!r) return Error{r.error()};
+      link = *r;
+    } else {
+      link = bpf_program__attach(prog);
+      if (link == nullptr) return with_libbpf_detail(errno_error("attach " + section, errno));
+    }
+    links_[std::string(program)].reset(link);
+    return {};
+  }
+
+  void detach(std::string_view program) override { links_.erase(std::string(program)); }
+  bool has_links() const override { return !links_.empty(); }
+  int program_fd(std::string_view program) const override {
+    const bpf_program* prog = bpf_object__find_program_by_name(obj_.get(), std::string(program).c_str());
+    return prog != nullptr ? bpf_program__fd(prog) : -1;
+  }
+
+ private:
+  // Syscall tracepoints attach through a perf event on the tracepoint's id;
+  // the id comes from the tracefs found at run time rather than libbpf's
+  // fixed paths.
+  Result<bpf_link*> attach_tracepoint(bpf_program* prog, const std::string& tp) {
+    const size_t slash = tp.find('/');
+    if (slash == std::string::npos) return Error{"bad tracepoint section " + tp};
+    auto id = tracefs_.event_id(tp.substr(0, slash), tp.substr(slash + 1));
+    if (!id) return Error{id.error()};
+    perf_event_attr attr{};
+    attr.type = PERF_TYPE_TRACEPOINT;
+    attr.size = sizeof(attr);
+    attr.config = *id;
+    const long pfd = syscall(SYS_perf_event_open, &attr, -1 /* any pid */, 0 /* cpu */,
+                             -1 /* group */, PERF_FLAG_FD_CLOEXEC);
+    if (pfd < 0) return errno_error("perf_event_open for tracepoint " + tp, errno);
+    bpf_link* link = bpf_program__attach_perf_event(prog, static_cast<int>(pfd));
+    if (link == nullptr) {
+      const int err = errno;
+      close(static_cast<int>(pfd));
+      return with_libbpf_detail(errno_error("attach to tracepoint " + tp, err));
+    }
+    return link;  // the link owns the perf event descriptor
+  }
+
+  // Links are declared after the object so they are destroyed first.
+  BpfObjectPtr obj_;
+  Tracefs& tracefs_;
+  std::map<std::string, BpfLinkPtr> links_;
+};
+
+}  // namespace
+
+void install_libbpf_logging() { libbpf_set_print(libbpf_print); }
+
+LibbpfObjectLoader::LibbpfObjectLoader(SharedMapFds maps, cgio_config config, Tracefs& tracefs,
+                                       std::string btf_path)
+    : maps_(maps), config_(config), tracefs_(tracefs), btf_path_(std::move(btf_path)) {}
+
+Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(
+    const BpfObjectSpec& object, const std::vector<std::string_view>& programs) {
+  t_warnings.clear();
+  size_t size = 0;
+  const void* bytes = object.elf_bytes(&size);
+  const std::string name(object.name);
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str(),
+              .btf_custom_path = btf_path_.empty() ? nullptr : btf_path_.c_str());
+  BpfObjectPtr obj(bpf_object__open_mem(bytes, size, &opts));
+  if (!obj) return errno_error("open embedded object " + name, errno);
+
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, obj.get()) {
+    const std::string map_name = bpf_map__name(map);
+    int fd = -2;  // not one of ours (.rodata and friends)
+    if (map_name == "cgio_vfs") fd = maps_.vfs;
+    else if (map_name == "cgio_net") fd = maps_.net;
+    else if (map_name == "cgio_map_full") fd = maps_.map_full;
+    else if (map_name == "cgio_vfs_mounts") fd = maps_.vfs_mounts;
+    else if (map_name == "cgio_mounts") fd = maps_.mounts;
+    else if (map_name == "cgio_cgroup_events") fd = maps_.cgroup_events;
+    else if (map_name == "cgio_events_lost") fd = maps_.events_lost;
+    if (fd == -2) continue;
+    if (fd < 0) {
+      // A map of a feature that is off (the per-mount maps without
+      // --vfs.mountpoints): a private placeholder; the programs never use it.
+      if (map_name == "cgio_vfs_mounts" || map_name == "cgio_mounts") continue;
+      return Error{"map " + map_name + " was not created"};
+    }
+    if (int err = bpf_map__reuse_fd(map, fd); err != 0) {
+      return errno_error("reuse map " + map_name, -err);
+    }
+  }
+  if (auto r = set_config(obj.get(), config_); !r) return Error{r.error()};
+
+  bpf_program* prog = nullptr;
+  size_t enabled = 0;
+  bpf_object__for_each_program(prog, obj.get()) {
+    const bool wanted = std::find(programs.begin(), programs.end(),
+                                  std::string_view(bpf_program__name(prog))) != programs.end();
+    bpf_program__set_autoload(prog, wanted);
+    enabled += wanted ? 1 : 0;
+  }
+  if (enabled != programs.size()) return Error{"object " + name + " lacks a requested program"};
+
+  if (int err = bpf_object__load(obj.get()); err != 0) {
+    return with_libbpf_detail(errno_error("load " + name, -err));
+  }
+  return std::unique_ptr<LoadedObject>(std::make_unique<LibbpfObject>(std::move(obj), tracefs_));
+}
+
+}  // namespace cgio

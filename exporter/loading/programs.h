@@ -1,0 +1,63 @@
+// The catalogue of BPF implementations: for every counted operation, each
+// probe type and kernel variant that can count it, which embedded object
+// and programs implement it, which kernel versions it was written for, and
+// the prototypes of the kernel functions it hooks. The planner and the
+// loader walk this table; nothing else knows program names.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/btf_prototypes.h"
+#include "kernel/kernel.h"
+#include "kernel/probe_type.h"
+
+namespace cgio {
+
+// Which collector, and therefore which counter map, an operation feeds;
+// `cgroup` is the cgroup event stream accounting relies on.
+enum class Domain { vfs, net, cgroup };
+std::string_view to_string(Domain domain);
+
+// One BPF object embedded through its bpftool skeleton.
+struct BpfObjectSpec {
+  std::string_view name;
+  const void* (*elf_bytes)(size_t* size);
+};
+
+// Kernel versions a variant was written for: [min, max); zero means open.
+struct KernelRange {
+  KernelVersion min{}, max{};
+  bool contains(const KernelVersion& v) const;
+  std::string str() const;
+};
+
+struct Implementation {
+  std::string_view operation;  // metric label `program`, e.g. "vfs_read"
+  Domain domain;
+  ProbeType probe_type;
+  std::string_view variant;    // which kernel variant of the probe type
+  KernelRange versions;        // the version table: where this variant is expected
+  const BpfObjectSpec* object;
+  std::vector<std::string_view> programs;  // BPF program (function) names
+  // fentry/kprobe: the hooked kernel functions as the programs expect them
+  // (checked against BTF; the present ones are probed for real).
+  std::vector<ProtoSpec> prototypes{};
+  // tracepoint type: "syscalls/<event>" (perf tracepoint) or "btf:<event>".
+  std::vector<std::string_view> tracepoints{};
+  // Further static requirements; nullopt when met, else why not.
+  std::function<std::optional<std::string>(const KernelFacts&)> requires_{};
+};
+
+// Every implementation; within one operation and probe type, variants in
+// the order BTF verification considers them.
+std::span<const Implementation> catalogue();
+
+// The operations of a domain, in a stable order.
+std::vector<std::string_view> operations(Domain domain);
+
+}  // namespace cgio
