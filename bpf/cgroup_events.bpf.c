@@ -40,7 +40,8 @@ static __always_inline void cgio_emit(struct cgroup *cgrp, const char *path, __u
 	e->hierarchy_id = BPF_CORE_READ(cgrp, root, hierarchy_id);
 	e->kind = kind;
 	task = (struct task_struct *)bpf_get_current_task();
-	e->init_cgroup_ns = BPF_CORE_READ(task, nsproxy, cgroup_ns, ns.inum) == cgio_cfg.init_cgroupns_inum;
+	e->init_cgroup_ns =
+		BPF_CORE_READ(task, nsproxy, cgroup_ns, ns.inum) == cgio_cfg.init_cgroupns_inum;
 	len = bpf_probe_read_kernel_str(e->path, sizeof(e->path), path);
 	e->path_len = len > 0 ? len - 1 : 0;
 	bpf_ringbuf_submit(e, 0);

@@ -10,7 +10,7 @@
  * program, and the exporter loads the one whose arity the running kernel's
  * BTF confirms.
  */
-#define CGIO_PREEMPTIBLE /* trampolines only disable migration */
+#define CGIO_PREEMPTIBLE  /* trampolines only disable migration */
 #define CGIO_ARG_SOCK_BTF /* the struct sock arguments are BTF pointers */
 #include "cgio_net.bpf.h"
 
@@ -37,46 +37,48 @@ int BPF_PROG(cgio_fx_udp6_send, struct sock *sk, void *msg, __u64 len, int ret)
 
 /* Before 6.5: sendfile/splice to a socket arrive through sendpage. */
 SEC("fexit/tcp_sendpage")
-int BPF_PROG(cgio_fx_tcp_page, struct sock *sk, void *page, int offset, __u64 size, int flags, int ret)
+int BPF_PROG(cgio_fx_tcp_page, struct sock *sk, void *page, int offset, __u64 size, int flags,
+	     int ret)
 {
 	cgio_count_net(sk, ret, CGIO_SEND, CGIO_ANY_FAMILY);
 	return 0;
 }
 
 SEC("fexit/udp_sendpage")
-int BPF_PROG(cgio_fx_udp_page, struct sock *sk, void *page, int offset, __u64 size, int flags, int ret)
+int BPF_PROG(cgio_fx_udp_page, struct sock *sk, void *page, int offset, __u64 size, int flags,
+	     int ret)
 {
 	cgio_count_net(sk, ret, CGIO_SEND, CGIO_ANY_FAMILY);
 	return 0;
 }
 
 /* recvmsg(sk, msg, len, noblock, flags, addr_len): before 5.19. */
-#define CGIO_RECV_NOBLOCK(fn, name)                                                       \
-	SEC("fexit/" #fn)                                                                 \
-	int BPF_PROG(name, struct sock *sk, void *msg, __u64 len, int noblock, int flags, \
-		     void *addr_len, int ret)                                             \
-	{                                                                                 \
-		cgio_count_net(sk, ret, CGIO_RECEIVE, CGIO_ANY_FAMILY);                    \
-		return 0;                                                                 \
+#define CGIO_RECV_NOBLOCK(fn, name)                                                                \
+	SEC("fexit/" #fn)                                                                          \
+	int BPF_PROG(name, struct sock *sk, void *msg, __u64 len, int noblock, int flags,          \
+		     void *addr_len, int ret)                                                      \
+	{                                                                                          \
+		cgio_count_net(sk, ret, CGIO_RECEIVE, CGIO_ANY_FAMILY);                            \
+		return 0;                                                                          \
 	}
 
 /* recvmsg(sk, msg, len, flags, addr_len): 5.19 removed noblock. */
-#define CGIO_RECV_ADDR_LEN(fn, name)                                                      \
-	SEC("fexit/" #fn)                                                                 \
-	int BPF_PROG(name, struct sock *sk, void *msg, __u64 len, int flags, void *addr_len, \
-		     int ret)                                                             \
-	{                                                                                 \
-		cgio_count_net(sk, ret, CGIO_RECEIVE, CGIO_ANY_FAMILY);                    \
-		return 0;                                                                 \
+#define CGIO_RECV_ADDR_LEN(fn, name)                                                               \
+	SEC("fexit/" #fn)                                                                          \
+	int BPF_PROG(name, struct sock *sk, void *msg, __u64 len, int flags, void *addr_len,       \
+		     int ret)                                                                      \
+	{                                                                                          \
+		cgio_count_net(sk, ret, CGIO_RECEIVE, CGIO_ANY_FAMILY);                            \
+		return 0;                                                                          \
 	}
 
 /* recvmsg(sk, msg, len, flags): addr_len removed later (6.18 has this form). */
-#define CGIO_RECV_FLAGS(fn, name)                                                         \
-	SEC("fexit/" #fn)                                                                 \
-	int BPF_PROG(name, struct sock *sk, void *msg, __u64 len, int flags, int ret)     \
-	{                                                                                 \
-		cgio_count_net(sk, ret, CGIO_RECEIVE, CGIO_ANY_FAMILY);                    \
-		return 0;                                                                 \
+#define CGIO_RECV_FLAGS(fn, name)                                                                  \
+	SEC("fexit/" #fn)                                                                          \
+	int BPF_PROG(name, struct sock *sk, void *msg, __u64 len, int flags, int ret)              \
+	{                                                                                          \
+		cgio_count_net(sk, ret, CGIO_RECEIVE, CGIO_ANY_FAMILY);                            \
+		return 0;                                                                          \
 	}
 
 CGIO_RECV_NOBLOCK(tcp_recvmsg, cgio_fx_tcp_recv6)

@@ -18,20 +18,20 @@ enum {
 	CGIO_FN_UDP6_RECV,
 };
 
-#define CGIO_SOCK_KPROBE(fn, id, entry, exit, direction, family)           \
-	SEC("kprobe/" #fn)                                                 \
-	int BPF_KPROBE(entry, struct sock *sk)                             \
-	{                                                                  \
-		cgio_stash(id, (__u64)sk);                                 \
-		return 0;                                                  \
-	}                                                                  \
-	SEC("kretprobe/" #fn)                                              \
-	int BPF_KRETPROBE(exit, long ret)                                  \
-	{                                                                  \
-		struct sock *sk = (struct sock *)cgio_take(id);            \
-		if (sk)                                                    \
-			cgio_count_net(sk, (int)ret, direction, family);   \
-		return 0;                                                  \
+#define CGIO_SOCK_KPROBE(fn, id, entry, exit, direction, family)                                   \
+	SEC("kprobe/" #fn)                                                                         \
+	int BPF_KPROBE(entry, struct sock *sk)                                                     \
+	{                                                                                          \
+		cgio_stash(id, (__u64)sk);                                                         \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("kretprobe/" #fn)                                                                      \
+	int BPF_KRETPROBE(exit, long ret)                                                          \
+	{                                                                                          \
+		struct sock *sk = (struct sock *)cgio_take(id);                                    \
+		if (sk)                                                                            \
+			cgio_count_net(sk, (int)ret, direction, family);                           \
+		return 0;                                                                          \
 	}
 
 CGIO_SOCK_KPROBE(tcp_sendmsg, CGIO_FN_TCP_SEND, cgio_kp_tcp_send, cgio_kr_tcp_send, CGIO_SEND,

@@ -8,7 +8,7 @@
  * socket since 6.5).
  */
 #define CGIO_ARG_SOCK_BTF /* the struct sock arguments are BTF pointers */
-#define CGIO_TASK_BTF     /* 6.3+: bpf_get_current_task_btf() exists */
+#define CGIO_TASK_BTF	  /* 6.3+: bpf_get_current_task_btf() exists */
 #include "cgio_net.bpf.h"
 
 SEC("tp_btf/sock_send_length")

@@ -15,20 +15,20 @@ enum {
 	CGIO_FN_OPEN,
 };
 
-#define CGIO_RW_KPROBE(fn, id, entry, exit, base)                         \
-	SEC("kprobe/" #fn)                                                \
-	int BPF_KPROBE(entry, struct file *file)                         \
-	{                                                                 \
-		cgio_stash(id, (__u64)file);                             \
-		return 0;                                                 \
-	}                                                                 \
-	SEC("kretprobe/" #fn)                                             \
-	int BPF_KRETPROBE(exit, long ret)                                 \
-	{                                                                 \
-		struct file *file = (struct file *)cgio_take(id);         \
-		if (file)                                                 \
-			cgio_count_rw(file, ret, base);                   \
-		return 0;                                                 \
+#define CGIO_RW_KPROBE(fn, id, entry, exit, base)                                                  \
+	SEC("kprobe/" #fn)                                                                         \
+	int BPF_KPROBE(entry, struct file *file)                                                   \
+	{                                                                                          \
+		cgio_stash(id, (__u64)file);                                                       \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("kretprobe/" #fn)                                                                      \
+	int BPF_KRETPROBE(exit, long ret)                                                          \
+	{                                                                                          \
+		struct file *file = (struct file *)cgio_take(id);                                  \
+		if (file)                                                                          \
+			cgio_count_rw(file, ret, base);                                            \
+		return 0;                                                                          \
 	}
 
 CGIO_RW_KPROBE(vfs_read, CGIO_FN_READ, cgio_kp_read, cgio_kr_read, CGIO_VFS_READS)

@@ -55,14 +55,13 @@ static __always_inline struct pt_regs *cgio_user_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(task);
 }
 
-#define CGIO_RW_EXIT(syscall, base)                                              \
-	SEC("tracepoint/syscalls/sys_exit_" #syscall)                           \
-	int cgio_##syscall(struct cgio_sys_exit *ctx)                            \
-	{                                                                        \
-		struct pt_regs *regs = cgio_user_regs();                         \
-		cgio_count_rw(cgio_fd_file(CGIO_SYSCALL_ARG1(regs)),     \
-			      ctx->ret, base);                                   \
-		return 0;                                                        \
+#define CGIO_RW_EXIT(syscall, base)                                                                \
+	SEC("tracepoint/syscalls/sys_exit_" #syscall)                                              \
+	int cgio_##syscall(struct cgio_sys_exit *ctx)                                              \
+	{                                                                                          \
+		struct pt_regs *regs = cgio_user_regs();                                           \
+		cgio_count_rw(cgio_fd_file(CGIO_SYSCALL_ARG1(regs)), ctx->ret, base);              \
+		return 0;                                                                          \
 	}
 
 CGIO_RW_EXIT(read, CGIO_VFS_READS)

@@ -35,9 +35,10 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
 
   prometheus::MetricFamily attached;
   attached.name = "cgio_bpf_program_attached";
-  attached.help = "1 if the BPF programs counting this operation are attached, 0 if the "
-                  "operation is not counted (see the exporter's log for why); probe_type and variant "
-                  "name the implementation in use, or the last one tried.";
+  attached.help =
+      "1 if the BPF programs counting this operation are attached, 0 if the "
+      "operation is not counted (see the exporter's log for why); probe_type and variant "
+      "name the implementation in use, or the last one tried.";
   attached.type = prometheus::MetricType::Gauge;
   for (const ProgramStatusRow& p : programs_) {
     prometheus::ClientMetric m;
@@ -48,10 +49,11 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
 
   prometheus::MetricFamily status;
   status.name = "cgio_bpf_program_status";
-  status.help = "1 for every probe type considered for an operation, with what became of it: "
-                "attached, usable, prototype_mismatch (no variant matches the kernel's BTF), "
-                "requirement_missing, probe_refused (a trivial program of the type did not load or "
-                "attach), load_failed, attach_failed. The log has the full reason.";
+  status.help =
+      "1 for every probe type considered for an operation, with what became of it: "
+      "attached, usable, prototype_mismatch (no variant matches the kernel's BTF), "
+      "requirement_missing, probe_refused (a trivial program of the type did not load or "
+      "attach), load_failed, attach_failed. The log has the full reason.";
   status.type = prometheus::MetricType::Gauge;
   for (const ProgramStatusRow& p : programs_) {
     for (const AttemptRow& a : p.attempts) {
@@ -68,9 +70,10 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
   full.type = prometheus::MetricType::Counter;
   prometheus::MetricFamily failed;
   failed.name = "cgio_bpf_map_update_failures_total";
-  failed.help = "Counter updates lost because the kernel refused a new cgroup's entry for another "
-                "reason than a full map: nomem (no memory for the entry at that moment), busy (the "
-                "map's bucket was locked by an interrupted update), other.";
+  failed.help =
+      "Counter updates lost because the kernel refused a new cgroup's entry for another "
+      "reason than a full map: nomem (no memory for the entry at that moment), busy (the "
+      "map's bucket was locked by an interrupted update), other.";
   failed.type = prometheus::MetricType::Counter;
   static const char* const reasons[CGIO_LOST_MAX] = {"full", "nomem", "busy", "other"};
   for (size_t map = 0; map < map_names_.size(); ++map) {
@@ -92,9 +95,10 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
   }
   prometheus::MetricFamily misses;
   misses.name = "cgio_bpf_program_misses_total";
-  misses.help = "Times the kernel skipped running one of this operation's programs because a BPF "
-                "program was already running on that CPU (recursion protection): operations not "
-                "counted. Kernels before 5.12 do not report it.";
+  misses.help =
+      "Times the kernel skipped running one of this operation's programs because a BPF "
+      "program was already running on that CPU (recursion protection): operations not "
+      "counted. Kernels before 5.12 do not report it.";
   misses.type = prometheus::MetricType::Counter;
   for (const ProgramStatusRow& p : programs_) {
     if (!p.attached) continue;
@@ -114,8 +118,8 @@ std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
   k.label = {{"release", kernel_release_}};
   k.gauge.value = 1;
   kernel.metric.push_back(std::move(k));
-  return {std::move(attached), std::move(status), std::move(full), std::move(failed), std::move(misses),
-          std::move(kernel)};
+  return {std::move(attached), std::move(status), std::move(full),
+          std::move(failed),   std::move(misses), std::move(kernel)};
 }
 
 }  // namespace cgio

@@ -20,9 +20,9 @@ struct AttemptRow {
 };
 
 struct ProgramStatusRow {
-  std::string program;     // operation, e.g. "vfs_read"
+  std::string program;  // operation, e.g. "vfs_read"
   std::string probe_type;
-  std::string variant;     // chosen, else last tried; empty when none was
+  std::string variant;  // chosen, else last tried; empty when none was
   bool attached = false;
   std::vector<AttemptRow> attempts;  // every probe type considered, in preference order
   std::vector<int> program_fds{};    // attached programs, for their run statistics
@@ -33,8 +33,7 @@ class BpfStatusCollector final : public prometheus::Collectable {
   // `read_map_full` returns the lost-update counts indexed as the
   // cgio_map_full array (map * CGIO_LOST_MAX + reason, contracts/common.h).
   BpfStatusCollector(std::string kernel_release, std::vector<ProgramStatusRow> programs,
-                     std::function<Result<std::vector<uint64_t>>()> read_map_full,
-                     std::vector<std::string> map_names);
+                     std::function<Result<std::vector<uint64_t>>()> read_map_full, std::vector<std::string> map_names);
 
   // `read_misses` returns how often the kernel skipped a program's run
   // (bpf_prog_info.recursion_misses) for the given program descriptors.

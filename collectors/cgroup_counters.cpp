@@ -5,8 +5,7 @@
 namespace cgio {
 
 CgroupCountersCollector::CgroupCountersCollector(std::string name, CounterDomain domain,
-                                                 std::vector<MetricSpec> metrics,
-                                                 std::shared_ptr<CounterSource> source,
+                                                 std::vector<MetricSpec> metrics, std::shared_ptr<CounterSource> source,
                                                  std::shared_ptr<CgroupTracker> tracker,
                                                  std::shared_ptr<const CgroupHierarchy> hierarchy)
     : name_(std::move(name)),

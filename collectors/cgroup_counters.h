@@ -16,15 +16,15 @@
 #include <vector>
 
 #include "cgroups/cgroup_paths.h"
+#include "cgroups/tracker.h"
 #include "maps/counter_source.h"
 #include "web/exposition.h"
-#include "cgroups/tracker.h"
 
 namespace cgio {
 
 struct SeriesSpec {
   std::vector<std::pair<std::string, std::string>> labels;  // besides the workload labels
-  size_t counter;  // index into the domain's values
+  size_t counter;                                           // index into the domain's values
 };
 
 struct MetricSpec {
@@ -42,7 +42,7 @@ class CgroupCountersCollector {
   const std::string& name() const { return name_; }
 
   struct Stats {
-    size_t unresolved = 0;   // ids with no known cgroup
+    size_t unresolved = 0;  // ids with no known cgroup
     size_t map_entries = 0;
   };
   // One scrape's families. The map is read and aggregated before anything

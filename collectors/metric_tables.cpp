@@ -25,29 +25,22 @@ std::vector<MetricSpec> vfs_metrics(bool with_read_write) {
   std::vector<MetricSpec> all = {
       single("cgio_vfs_reads_total", "Number of " + reads + "." + kPseudoFsNote, CGIO_VFS_READS),
       single("cgio_vfs_read_bytes_total",
-             "Bytes read by " + reads + " (sum of positive return values)." + kPseudoFsNote,
-             CGIO_VFS_READ_BYTES),
-      single("cgio_vfs_read_errors_total", "Number of " + reads + " that returned an error." +
-                                               kPseudoFsNote,
+             "Bytes read by " + reads + " (sum of positive return values)." + kPseudoFsNote, CGIO_VFS_READ_BYTES),
+      single("cgio_vfs_read_errors_total", "Number of " + reads + " that returned an error." + kPseudoFsNote,
              CGIO_VFS_READ_ERRORS),
       single("cgio_vfs_writes_total", "Number of " + writes + "." + kPseudoFsNote, CGIO_VFS_WRITES),
       single("cgio_vfs_write_bytes_total",
-             "Bytes written by " + writes + " (sum of positive return values)." + kPseudoFsNote,
-             CGIO_VFS_WRITE_BYTES),
-      single("cgio_vfs_write_errors_total",
-             "Number of " + writes + " that returned an error." + kPseudoFsNote,
+             "Bytes written by " + writes + " (sum of positive return values)." + kPseudoFsNote, CGIO_VFS_WRITE_BYTES),
+      single("cgio_vfs_write_errors_total", "Number of " + writes + " that returned an error." + kPseudoFsNote,
              CGIO_VFS_WRITE_ERRORS),
-      single("cgio_vfs_opens_total",
-             "Number of " + opens + ", successful or not, including those that created a file.",
+      single("cgio_vfs_opens_total", "Number of " + opens + ", successful or not, including those that created a file.",
              CGIO_VFS_OPENS),
-      single("cgio_vfs_open_errors_total", "Number of " + opens + " that returned an error.",
-             CGIO_VFS_OPEN_ERRORS),
+      single("cgio_vfs_open_errors_total", "Number of " + opens + " that returned an error.", CGIO_VFS_OPEN_ERRORS),
       single("cgio_vfs_creates_total",
              "Number of opens that created a new regular file (O_CREAT or creat on a path that "
              "did not exist).",
              CGIO_VFS_CREATES),
-      single("cgio_vfs_create_errors_total",
-             "Number of opens with O_CREAT, and creat calls, that returned an error.",
+      single("cgio_vfs_create_errors_total", "Number of opens with O_CREAT, and creat calls, that returned an error.",
              CGIO_VFS_CREATE_ERRORS),
       single("cgio_vfs_unlinks_total", "Number of unlink calls and unlinkat calls without AT_REMOVEDIR.",
              CGIO_VFS_UNLINKS),
@@ -57,8 +50,7 @@ std::vector<MetricSpec> vfs_metrics(bool with_read_write) {
       single("cgio_vfs_mkdirs_total", "Number of mkdir and mkdirat calls.", CGIO_VFS_MKDIRS),
       single("cgio_vfs_mkdir_errors_total", "Number of mkdir and mkdirat calls that returned an error.",
              CGIO_VFS_MKDIR_ERRORS),
-      single("cgio_vfs_rmdirs_total", "Number of rmdir calls and unlinkat calls with AT_REMOVEDIR.",
-             CGIO_VFS_RMDIRS),
+      single("cgio_vfs_rmdirs_total", "Number of rmdir calls and unlinkat calls with AT_REMOVEDIR.", CGIO_VFS_RMDIRS),
       single("cgio_vfs_rmdir_errors_total",
              "Number of rmdir calls and unlinkat calls with AT_REMOVEDIR that returned an error.",
              CGIO_VFS_RMDIR_ERRORS),
@@ -72,12 +64,13 @@ std::vector<MetricSpec> vfs_mount_metrics(const std::vector<std::string>& mountp
   rw.resize(CGIO_VFS_OPENS);
   for (MetricSpec& m : rw) {
     const size_t counter = m.series.front().counter;
-    m.help += " By the filesystem the file is on: mountpoint is the listed mount point "
-              "(--vfs.mountpoints) of that filesystem, or \"other\".";
+    m.help +=
+        " By the filesystem the file is on: mountpoint is the listed mount point "
+        "(--vfs.mountpoints) of that filesystem, or \"other\".";
     m.series.clear();
     for (size_t i = 0; i <= mountpoints.size(); ++i) {
-      m.series.push_back({{{"mountpoint", i == CGIO_MOUNT_OTHER ? "other" : mountpoints[i - 1]}},
-                          i * CGIO_VFS_OPENS + counter});
+      m.series.push_back(
+          {{{"mountpoint", i == CGIO_MOUNT_OTHER ? "other" : mountpoints[i - 1]}}, i * CGIO_VFS_OPENS + counter});
     }
   }
   return rw;
@@ -92,8 +85,7 @@ std::vector<MetricSpec> net_metrics() {
     const std::pair<const char*, size_t> protocols[] = {{"tcp", CGIO_NET_TCP}, {"udp", CGIO_NET_UDP}};
     for (const auto& [family, fi] : families) {
       for (const auto& [protocol, pi] : protocols) {
-        series.push_back({{{"family", family}, {"protocol", protocol}},
-                          (pi * kFamilies + fi) * kCounters + counter});
+        series.push_back({{{"family", family}, {"protocol", protocol}}, (pi * kFamilies + fi) * kCounters + counter});
       }
     }
     return series;
@@ -104,14 +96,11 @@ std::vector<MetricSpec> net_metrics() {
   return {
       {"cgio_net_sent_bytes_total", "Bytes sent (sum of positive results of send calls)" + scope,
        per_socket_kind(CGIO_NET_SENT_BYTES)},
-      {"cgio_net_sends_total",
-       "Number of send calls, successful or not (sendmmsg counts each message)" + scope,
+      {"cgio_net_sends_total", "Number of send calls, successful or not (sendmmsg counts each message)" + scope,
        per_socket_kind(CGIO_NET_SENDS)},
-      {"cgio_net_received_bytes_total",
-       "Bytes received (sum of positive results of receive calls)" + scope,
+      {"cgio_net_received_bytes_total", "Bytes received (sum of positive results of receive calls)" + scope,
        per_socket_kind(CGIO_NET_RECEIVED_BYTES)},
-      {"cgio_net_receives_total",
-       "Number of receive calls, successful or not (recvmmsg counts each message)" + scope,
+      {"cgio_net_receives_total", "Number of receive calls, successful or not (recvmmsg counts each message)" + scope,
        per_socket_kind(CGIO_NET_RECEIVES)},
   };
 }

@@ -69,12 +69,14 @@ bool Scraper::write(ExpositionWriter& out) const {
              "gone before an event or a walk named it); their counters are summed in the series with "
              "cgroup=\"unresolved\".",
              "gauge");
-  for (const auto& [name, n] : unresolved) out.sample("cgio_unresolved_cgroups", by("collector", name), "", static_cast<uint64_t>(n));
+  for (const auto& [name, n] : unresolved)
+    out.sample("cgio_unresolved_cgroups", by("collector", name), "", static_cast<uint64_t>(n));
   out.family("cgio_bpf_map_entries",
              "Entries in a counter map at this scrape: cgroups (or cgroup and filesystem pairs) with counters. "
              "Entries of removed cgroups are folded into their unit and deleted.",
              "gauge");
-  for (const auto& [name, n] : entries) out.sample("cgio_bpf_map_entries", by("map", name), "", static_cast<uint64_t>(n));
+  for (const auto& [name, n] : entries)
+    out.sample("cgio_bpf_map_entries", by("map", name), "", static_cast<uint64_t>(n));
   out.family("cgio_scrape_duration_seconds", "Time each collector took in this scrape, writing included.", "gauge");
   for (const auto& t : timings) out.sample("cgio_scrape_duration_seconds", by("collector", t.collector), "", t.seconds);
   out.family("cgio_scrape_errors_total", "Scrapes in which a collector failed and reported nothing.", "counter");

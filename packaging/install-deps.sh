@@ -32,6 +32,7 @@ build=(
 )
 tests=(
   googletest libgtest-dev
+  clang-format                             # unit.format
   curl util-linux iproute2                 # scrapes, findmnt/mountpoint, ss in scripts
   qemu-system-x86 busybox-static cpio      # the vm tier: Debian's 6.1 kernel under qemu
 )

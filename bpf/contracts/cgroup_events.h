@@ -20,14 +20,14 @@ enum cgio_cgroup_event_kind {
 #define CGIO_CGROUP_PATH_MAX 512
 
 struct cgio_cgroup_event {
-	__u64 id;            /* kernfs id: the cgroup directory's inode number */
-	__u32 hierarchy_id;  /* 0 for cgroup2, else the v1 hierarchy (/proc/cgroups) */
-	__u32 kind;          /* enum cgio_cgroup_event_kind */
+	__u64 id;	    /* kernfs id: the cgroup directory's inode number */
+	__u32 hierarchy_id; /* 0 for cgroup2, else the v1 hierarchy (/proc/cgroups) */
+	__u32 kind;	    /* enum cgio_cgroup_event_kind */
 	/* The tracepoint's path, relative to the hierarchy root as seen from the
 	 * cgroup namespace of the task that made the change; valid only when
 	 * init_cgroup_ns is set (else the exporter resolves the id itself). */
 	__u32 init_cgroup_ns;
-	__u32 path_len;      /* bytes in path, without the NUL; PATH_MAX-1 may be cut */
+	__u32 path_len; /* bytes in path, without the NUL; PATH_MAX-1 may be cut */
 	char path[CGIO_CGROUP_PATH_MAX];
 };
 

@@ -35,7 +35,7 @@ enum cgio_lost_reason {
  * the verifier prunes what a setting switches off. */
 struct cgio_config {
 	__u32 include_pseudo_fs; /* count I/O on proc, sysfs, cgroupfs, ... */
-	__u32 mountpoints;       /* also count reads/writes per listed filesystem */
+	__u32 mountpoints;	 /* also count reads/writes per listed filesystem */
 	/* Key counters by the cgroup v1 cgroup of controller `v1_subsys_id`
 	 * (enum cgroup_subsys_id of the running kernel) instead of the cgroup2
 	 * id. */

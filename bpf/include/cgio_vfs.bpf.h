@@ -53,22 +53,22 @@ static __always_inline struct cgio_vfs_value *cgio_vfs_value(void)
 static __always_inline bool cgio_pseudo_fs(unsigned long magic)
 {
 	switch (magic) {
-	case 0x9fa0:      /* proc */
-	case 0x62656572:  /* sysfs */
-	case 0x27e0eb:    /* cgroup (v1) */
-	case 0x63677270:  /* cgroup2 */
-	case 0x64626720:  /* debugfs */
-	case 0x74726163:  /* tracefs */
-	case 0xcafe4a11:  /* bpf */
-	case 0x1cd1:      /* devpts */
-	case 0x73636673:  /* securityfs */
-	case 0x62656570:  /* configfs */
-	case 0x6165676c:  /* pstore */
-	case 0xde5e81e4:  /* efivarfs */
-	case 0xf97cff8c:  /* selinuxfs */
-	case 0x6e736673:  /* nsfs */
-	case 0x42494e4d:  /* binfmt_misc */
-	case 0x65735543:  /* fusectl */
+	case 0x9fa0:	 /* proc */
+	case 0x62656572: /* sysfs */
+	case 0x27e0eb:	 /* cgroup (v1) */
+	case 0x63677270: /* cgroup2 */
+	case 0x64626720: /* debugfs */
+	case 0x74726163: /* tracefs */
+	case 0xcafe4a11: /* bpf */
+	case 0x1cd1:	 /* devpts */
+	case 0x73636673: /* securityfs */
+	case 0x62656570: /* configfs */
+	case 0x6165676c: /* pstore */
+	case 0xde5e81e4: /* efivarfs */
+	case 0xf97cff8c: /* selinuxfs */
+	case 0x6e736673: /* nsfs */
+	case 0x42494e4d: /* binfmt_misc */
+	case 0x65735543: /* fusectl */
 		return true;
 	}
 	return false;
@@ -86,7 +86,8 @@ static __always_inline bool cgio_pseudo_fs(unsigned long magic)
  * Without them every field is a CO-RE probe read, which works everywhere.
  */
 
-static __always_inline bool cgio_counted_mode_magic(umode_t mode, struct super_block *sb, bool direct)
+static __always_inline bool cgio_counted_mode_magic(umode_t mode, struct super_block *sb,
+						    bool direct)
 {
 	if ((mode & CGIO_S_IFMT) != CGIO_S_IFREG)
 		return false;
@@ -108,7 +109,8 @@ static __always_inline bool cgio_counted_file(struct file *file)
 	return cgio_counted_mode_magic(inode->i_mode, inode->i_sb, true);
 #else
 	inode = BPF_CORE_READ(file, f_inode);
-	return cgio_counted_mode_magic(BPF_CORE_READ(inode, i_mode), BPF_CORE_READ(inode, i_sb), false);
+	return cgio_counted_mode_magic(BPF_CORE_READ(inode, i_mode), BPF_CORE_READ(inode, i_sb),
+				       false);
 #endif
 }
 
@@ -136,7 +138,10 @@ static __always_inline struct file *cgio_fd_file(long fd)
 	return bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 }
 
-static __always_inline fmode_t cgio_file_mode(struct file *file) { return file->f_mode; }
+static __always_inline fmode_t cgio_file_mode(struct file *file)
+{
+	return file->f_mode;
+}
 #else
 /* The struct file behind `fd` in the current task's table, or NULL. One
  * bound check against the live fdtable replaces any loop. Works from every
@@ -155,7 +160,10 @@ static __always_inline struct file *cgio_fd_file(long fd)
 	return file;
 }
 
-static __always_inline fmode_t cgio_file_mode(struct file *file) { return BPF_CORE_READ(file, f_mode); }
+static __always_inline fmode_t cgio_file_mode(struct file *file)
+{
+	return BPF_CORE_READ(file, f_mode);
+}
 #endif
 
 static __always_inline void cgio_add_rw(__u64 *counters, long ret, int base)
@@ -169,7 +177,8 @@ static __always_inline void cgio_add_rw(__u64 *counters, long ret, int base)
 
 /* --vfs.mountpoints: the same call, per (cgroup, filesystem). The decision
  * is the file's superblock, made here, not a path prefix in user space. */
-static __always_inline void cgio_count_rw_by_mount(struct file *file, __u64 cgroup_id, long ret, int base)
+static __always_inline void cgio_count_rw_by_mount(struct file *file, __u64 cgroup_id, long ret,
+						   int base)
 {
 	static const struct cgio_mount_value zero;
 	struct cgio_mount_key key = {.cgroup_id = cgroup_id, .mount = CGIO_MOUNT_OTHER};

@@ -28,7 +28,7 @@ constexpr int kOpenFlags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC;
 constexpr mode_t kCreateMode = 0640;
 
 Result<void> check_regular(int fd, const std::string& path, off_t* size) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return errno_error("cannot stat accounting file " + path, errno);
   // Dedupe reads records back and durability relies on fsync: both need a
   // file (a FIFO would hand our scan someone else's data).
@@ -157,13 +157,20 @@ class LineParser {
   bool value(int depth) {
     if (i_ >= s_.size()) return false;
     switch (s_[i_]) {
-      case '{': return object(depth + 1, nullptr, nullptr);
-      case '[': return array(depth + 1);
-      case '"': return string();
-      case 't': return literal("true");
-      case 'f': return literal("false");
-      case 'n': return literal("null");
-      default: return number();
+      case '{':
+        return object(depth + 1, nullptr, nullptr);
+      case '[':
+        return array(depth + 1);
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return number();
     }
   }
 
@@ -445,8 +452,8 @@ Result<bool> AccountingLog::append(const AccountingRecord& r) {
   if (known_.contains(r.cgroup_id)) return false;
   const std::string line = format_accounting_line(r, boot_id_);
   if (line.size() - 1 > kMaxLineBytes) {
-    return Error{"accounting record for cgroup " + std::to_string(r.cgroup_id) + " too long for " + path_ +
-                 ": " + std::to_string(line.size() - 1) + " bytes"};
+    return Error{"accounting record for cgroup " + std::to_string(r.cgroup_id) + " too long for " + path_ + ": " +
+                 std::to_string(line.size() - 1) + " bytes"};
   }
   // Opened afresh for every record rather than kept open: records are rare
   // (one per ended unit), and a new open always follows PATH, so a rename

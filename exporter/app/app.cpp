@@ -1,36 +1,36 @@
 #include "app/app.h"
 
-#include <bpf/btf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <csignal>
 #include <malloc.h>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <optional>
 
 #include "accounting/accounting_log.h"
-#include "collectors/bpf_status.h"
 #include "cgroups/cgroup_events.h"
-#include "cgroups/cgroup_setup.h"
-#include "collectors/cgroup_counters.h"
 #include "cgroups/cgroup_paths.h"
-#include "maps/counter_maps.h"
-#include "maps/counter_source.h"
+#include "cgroups/cgroup_setup.h"
+#include "cgroups/tracker.h"
+#include "collectors/bpf_status.h"
+#include "collectors/cgroup_counters.h"
+#include "collectors/scrape.h"
+#include "collectors/tracking_status.h"
 #include "kernel/kernel.h"
-#include "loading/libbpf_loader.h"
-#include "loading/loader.h"
-#include "util/log.h"
 #include "kernel/mounts.h"
-#include "loading/plan.h"
 #include "kernel/privileges.h"
 #include "kernel/probes.h"
-#include "loading/programs.h"
 #include "kernel/pt_regs_offset.h"
-#include "collectors/scrape.h"
 #include "kernel/tracefs.h"
-#include "cgroups/tracker.h"
-#include "collectors/tracking_status.h"
+#include "loading/libbpf_loader.h"
+#include "loading/loader.h"
+#include "loading/plan.h"
+#include "loading/programs.h"
+#include "maps/counter_maps.h"
+#include "maps/counter_source.h"
+#include "util/log.h"
 #include "util/version.h"
 #include "web/web.h"
 
@@ -46,7 +46,8 @@ std::vector<ProgramStatusRow> status_rows(const LoadedPrograms& programs) {
     ProgramStatusRow row{s.operation, s.probe_type_label(), s.variant_label(), s.attached, {}, s.program_fds};
     for (ProbeType type : kProbeTypesByPreference) {
       for (const Attempt& a : s.attempts) {
-        if (a.type == type) row.attempts.push_back({std::string(to_string(a.type)), a.variant, std::string(to_string(a.status))});
+        if (a.type == type)
+          row.attempts.push_back({std::string(to_string(a.type)), a.variant, std::string(to_string(a.status))});
       }
     }
     rows.push_back(std::move(row));
@@ -187,8 +188,10 @@ int run(const Options& opts) {
     }
   }
   log::info("kernel", {{"release", kernel->release}, {"btf", kernel->btf_source}});
-  log::info("accounting by cgroup", {{"hierarchy", choice->v1 ? "v1" : "v2"}, {"root", choice->root},
-                                     {"controller", choice->controller}, {"why", choice->reason},
+  log::info("accounting by cgroup", {{"hierarchy", choice->v1 ? "v1" : "v2"},
+                                     {"root", choice->root},
+                                     {"controller", choice->controller},
+                                     {"why", choice->reason},
                                      {"aggregate", opts.aggregate},
                                      {"retain_ended", std::to_string(opts.retain_ended.count()) + "s"}});
 
@@ -298,11 +301,12 @@ int run(const Options& opts) {
   auto tracker = std::make_shared<CgroupTracker>(
       std::move(classifier.value()), opts.retain_ended, store, widths, [] { return std::chrono::system_clock::now(); },
       [&accounting, &tables](const EndedUnit& u) {
-        log::debug("unit ended", {{"workload", u.key.workload}, {"workload_id", u.key.workload_id},
-                                 {"cgroup", u.key.cgroup}});
+        log::debug("unit ended",
+                   {{"workload", u.key.workload}, {"workload_id", u.key.workload_id}, {"cgroup", u.key.cgroup}});
         if (!accounting) return;
         auto written = accounting->append(to_record(u, tables));
-        if (!written) log::error("cannot write accounting record", {{"err", written.error()}, {"cgroup", u.key.cgroup}});
+        if (!written)
+          log::error("cannot write accounting record", {{"err", written.error()}, {"cgroup", u.key.cgroup}});
       });
   auto hierarchy = std::make_shared<const CgroupHierarchy>(choice->root);
 
@@ -326,29 +330,30 @@ int run(const Options& opts) {
 
   auto collectors = std::make_shared<Scraper>();
   if (opts.collector_vfs) {
-    collectors->add(std::make_shared<CgroupCountersCollector>("vfs", CounterDomain::vfs, tables[0], vfs_source,
-                                                              tracker, hierarchy));
+    collectors->add(std::make_shared<CgroupCountersCollector>("vfs", CounterDomain::vfs, tables[0], vfs_source, tracker,
+                                                              hierarchy));
   }
   if (!mount_devs.empty()) {
     collectors->add(std::make_shared<CgroupCountersCollector>("vfs_mounts", CounterDomain::vfs_mounts, tables[2],
                                                               mounts_source, tracker, hierarchy));
   }
   if (opts.collector_net) {
-    collectors->add(std::make_shared<CgroupCountersCollector>("net", CounterDomain::net, tables[1], net_source,
-                                                              tracker, hierarchy));
+    collectors->add(std::make_shared<CgroupCountersCollector>("net", CounterDomain::net, tables[1], net_source, tracker,
+                                                              hierarchy));
   }
   std::vector<std::string> map_names(CGIO_MAP_MAX);
   if (opts.collector_vfs) map_names[CGIO_MAP_VFS] = "vfs";
   if (opts.collector_net) map_names[CGIO_MAP_NET] = "net";
   if (!mount_devs.empty()) map_names[CGIO_MAP_VFS_MOUNTS] = "vfs_mounts";
   const int map_full_fd = maps->map_full();
-  collectors->add("bpf", std::make_shared<BpfStatusCollector>(
-                             kernel->release, status_rows(programs),
-                             [map_full_fd, ncpus] { return read_percpu_array(map_full_fd, CGIO_LOST_SLOTS, ncpus); },
-                             map_names));
-  collectors->add("cgroups", std::make_shared<TrackingStatusCollector>(
-                                 tracker, cgroup_events ? std::function<uint64_t()>([&reader] { return reader.events_lost(); })
-                                                        : std::function<uint64_t()>()));
+  collectors->add(
+      "bpf", std::make_shared<BpfStatusCollector>(
+                 kernel->release, status_rows(programs),
+                 [map_full_fd, ncpus] { return read_percpu_array(map_full_fd, CGIO_LOST_SLOTS, ncpus); }, map_names));
+  collectors->add("cgroups",
+                  std::make_shared<TrackingStatusCollector>(
+                      tracker, cgroup_events ? std::function<uint64_t()>([&reader] { return reader.events_lost(); })
+                                             : std::function<uint64_t()>()));
 
   (*web)->serve([collectors](ExpositionWriter& out) { return collectors->write(out); });
   const std::string counted = std::to_string(counting) + "/" + std::to_string(wanted_operations(opts).size());

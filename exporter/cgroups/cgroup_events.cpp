@@ -79,8 +79,8 @@ void CgroupEventReader::handle(const void* data, size_t size) {
   }
   if (log::enabled(log::Level::debug)) {
     log::debug("cgroup event", {{"kind", e->kind == CGIO_CGROUP_MKDIR   ? "mkdir"
-                                          : e->kind == CGIO_CGROUP_RMDIR ? "rmdir"
-                                                                          : "rename"},
+                                         : e->kind == CGIO_CGROUP_RMDIR ? "rmdir"
+                                                                        : "rename"},
                                 {"id", std::to_string(e->id)},
                                 {"path", path},
                                 {"init_ns", e->init_cgroup_ns ? "1" : "0"}});

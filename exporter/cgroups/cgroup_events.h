@@ -35,9 +35,9 @@ class CgroupEventReader {
  public:
   struct Config {
     int ringbuf_fd = -1;
-    int lost_fd = -1;                 // per-CPU array counting records that did not fit
+    int lost_fd = -1;  // per-CPU array counting records that did not fit
     unsigned possible_cpus = 1;
-    uint32_t hierarchy_id = 0;        // the hierarchy cgio accounts by
+    uint32_t hierarchy_id = 0;  // the hierarchy cgio accounts by
     std::chrono::seconds reconcile_every{60};
     // Cgroup ids with values in the counter maps (for orphans to fold).
     std::function<std::vector<uint64_t>()> ids_in_maps;

@@ -20,7 +20,7 @@ CgroupHierarchy::CgroupHierarchy(std::string root) : root_(std::move(root)) {
 
 std::vector<std::pair<uint64_t, std::string>> CgroupHierarchy::walk() const {
   std::vector<std::pair<uint64_t, std::string>> out;
-  struct stat st{};
+  struct stat st {};
   if (stat(root_.c_str(), &st) != 0) {
     log::warn("cannot stat cgroup root", {{"path", root_}, {"err", std::strerror(errno)}});
     return out;
@@ -40,7 +40,7 @@ std::vector<std::pair<uint64_t, std::string>> CgroupHierarchy::walk() const {
       }
       bool is_dir = e->d_type == DT_DIR;
       if (e->d_type == DT_UNKNOWN) {
-        struct stat est{};
+        struct stat est {};
         is_dir = fstatat(dirfd(d), e->d_name, &est, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(est.st_mode);
       }
       if (!is_dir) continue;

@@ -104,7 +104,7 @@ Result<std::vector<uint32_t>> mountpoint_devs(const std::vector<std::string>& mo
     bool is_mount = false;
     for (const Mount& m : mounts) is_mount = is_mount || m.mount_point == path;
     if (!is_mount) return Error{"--vfs.mountpoints: " + mp + " is not a mount point"};
-    struct stat st{};
+    struct stat st {};
     if (stat(path.c_str(), &st) != 0) return errno_error("--vfs.mountpoints: cannot stat " + mp, errno);
     const uint32_t dev = (major(st.st_dev) << 20) | minor(st.st_dev);
     if (auto it = seen.find(dev); it != seen.end()) {

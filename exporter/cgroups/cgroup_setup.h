@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "cgroups/workloads.h"
 #include "kernel/btf_prototypes.h"
 #include "kernel/mounts.h"
 #include "util/result.h"
-#include "cgroups/workloads.h"
 
 namespace cgio {
 

@@ -172,9 +172,7 @@ void CgroupTracker::renamed(uint64_t id, const std::string& new_path) {
   created(id, new_path);
 }
 
-bool CgroupTracker::visible(const Series& s) const {
-  return s.members > 0 || s.unit_alive || s.ended_at.has_value();
-}
+bool CgroupTracker::visible(const Series& s) const { return s.members > 0 || s.unit_alive || s.ended_at.has_value(); }
 
 void CgroupTracker::expire_locked() {
   // Most scrapes have nothing to expire: walk the series only when the

@@ -12,8 +12,8 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <climits>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,8 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "maps/counter_source.h"
 #include "cgroups/workloads.h"
+#include "maps/counter_source.h"
 
 namespace cgio {
 
@@ -121,7 +121,7 @@ class CgroupTracker {
     std::shared_ptr<const std::string> labels;
     size_t slot = SIZE_MAX;  // index in the aggregate being built, SIZE_MAX: none
     std::vector<uint64_t> ended[kCounterDomains];
-    int members = 0;        // alive cgroups counting toward it
+    int members = 0;  // alive cgroups counting toward it
     bool unit_alive = false;
     uint64_t unit_id = 0;
     std::chrono::system_clock::time_point first_seen;

@@ -42,14 +42,13 @@ Segments split(std::string_view path) {
 // What a layout rule found: the workload, and where its unit (and, for
 // Slurm steps and pod containers, the finer unit inside it) ends.
 struct Found {
-  Found(std::string_view w, std::string id, size_t end)
-      : workload(w), workload_id(std::move(id)), unit_end(end) {}
+  Found(std::string_view w, std::string id, size_t end) : workload(w), workload_id(std::move(id)), unit_end(end) {}
 
   std::string_view workload;
   std::string workload_id;
   size_t unit_end = 0;
-  size_t inner_end = 0;    // 0: not inside a step or container
-  std::string_view step;   // the Slurm step's name
+  size_t inner_end = 0;   // 0: not inside a step or container
+  std::string_view step;  // the Slurm step's name
 };
 
 bool consume_prefix(std::string_view& s, std::string_view prefix) {
@@ -110,8 +109,8 @@ struct PodDir {
 
 // cgroupfs driver, below "kubepods": [<qos>/]pod<uid>.
 std::optional<PodDir> cgroupfs_pod(const Segments& segs, size_t j) {
-  if (j < segs.size() && std::find(std::begin(kQosClasses), std::end(kQosClasses), segs[j].name) !=
-                             std::end(kQosClasses)) {
+  if (j < segs.size() &&
+      std::find(std::begin(kQosClasses), std::end(kQosClasses), segs[j].name) != std::end(kQosClasses)) {
     ++j;
   }
   if (j >= segs.size()) return std::nullopt;
@@ -207,8 +206,8 @@ std::optional<Found> slurm(const Segments& segs) {
   if (segs.size() >= 3) {
     std::string_view top = segs[0].name;
     std::string_view uid = segs[1].name;
-    if ((top == "slurm" || (consume_prefix(top, "slurm_") && !top.empty())) &&
-        consume_prefix(uid, "uid_") && is_decimal(uid)) {
+    if ((top == "slurm" || (consume_prefix(top, "slurm_") && !top.empty())) && consume_prefix(uid, "uid_") &&
+        is_decimal(uid)) {
       const std::string_view job = slurm_job(segs[2].name);
       if (!job.empty()) return slurm_job_found(segs, 2, job);
     }
@@ -310,8 +309,7 @@ std::optional<std::string> libvirt_domain(std::string_view name) {
   std::string machine = unescape_unit_name(name);
   std::string_view rest = machine;
   if (!consume_prefix(rest, "qemu-") && !consume_prefix(rest, "lxc-")) return std::nullopt;
-  const size_t digits = static_cast<size_t>(
-      std::find_if_not(rest.begin(), rest.end(), is_digit) - rest.begin());
+  const size_t digits = static_cast<size_t>(std::find_if_not(rest.begin(), rest.end(), is_digit) - rest.begin());
   if (digits > 0 && digits < rest.size() && rest[digits] == '-') rest.remove_prefix(digits + 1);
   if (rest.empty()) return std::nullopt;
   return std::string(rest);
@@ -413,15 +411,17 @@ std::optional<AggregateMode> parse_aggregate_mode(std::string_view text) {
 
 std::string_view to_string(AggregateMode mode) {
   switch (mode) {
-    case AggregateMode::unit: return "unit";
-    case AggregateMode::step: return "step";
-    case AggregateMode::leaf: return "leaf";
+    case AggregateMode::unit:
+      return "unit";
+    case AggregateMode::step:
+      return "step";
+    case AggregateMode::leaf:
+      return "leaf";
   }
   return "unit";
 }
 
-Result<WorkloadClassifier> WorkloadClassifier::create(const std::string& custom_pattern,
-                                                      AggregateMode mode) {
+Result<WorkloadClassifier> WorkloadClassifier::create(const std::string& custom_pattern, AggregateMode mode) {
   if (custom_pattern.empty()) return WorkloadClassifier(nullptr, mode);
   const std::string quoted = std::string(kPatternFlag) + " \"" + custom_pattern + "\"";
   auto custom = std::make_shared<CustomPattern>();
@@ -435,15 +435,13 @@ Result<WorkloadClassifier> WorkloadClassifier::create(const std::string& custom_
     if (std::string_view(custom_pattern).substr(std::min(position, custom_pattern.size())).starts_with("(?P<")) {
       reason += " (name groups as (?<name>...))";
     }
-    return Error{"invalid " + quoted + ": at position " + std::to_string(position) + ": " +
-                 lowercase_first(reason)};
+    return Error{"invalid " + quoted + ": at position " + std::to_string(position) + ": " + lowercase_first(reason)};
   }
   // Boost keeps the names of groups only as hashes, looked up by name.
   const auto& names = *custom->re.get_named_subs();
   static constexpr std::string_view kIdGroup = "workload_id";
   if (names.get_id(kIdGroup.data(), kIdGroup.data() + kIdGroup.size()) < 0) {
-    return Error{"invalid " + quoted +
-                 ": it has no named group workload_id, as in (?<workload_id>[^/]+)"};
+    return Error{"invalid " + quoted + ": it has no named group workload_id, as in (?<workload_id>[^/]+)"};
   }
   return WorkloadClassifier(std::move(custom), mode);
 }

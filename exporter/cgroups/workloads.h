@@ -24,10 +24,11 @@ std::optional<AggregateMode> parse_aggregate_mode(std::string_view text);
 std::string_view to_string(AggregateMode mode);
 
 struct WorkloadIdentity {
-  std::string workload;     // slurm, kubernetes, docker, podman, libvirt, systemd, cgroup, or the custom pattern's
-  std::string workload_id;  // Slurm job id or SLUID, pod UID with dashes, container id, VM name, unit name, or the cgroup path
-  std::string unit_path;    // the cgroup path whose totals this cgroup counts toward under the mode (the `cgroup` label)
-  std::string step;         // Slurm only, in step mode: "0", "1", "batch", "extern", "interactive", ...; else ""
+  std::string workload;  // slurm, kubernetes, docker, podman, libvirt, systemd, cgroup, or the custom pattern's
+  std::string
+      workload_id;  // Slurm job id or SLUID, pod UID with dashes, container id, VM name, unit name, or the cgroup path
+  std::string unit_path;  // the cgroup path whose totals this cgroup counts toward under the mode (the `cgroup` label)
+  std::string step;       // Slurm only, in step mode: "0", "1", "batch", "extern", "interactive", ...; else ""
   bool operator==(const WorkloadIdentity&) const = default;
 };
 

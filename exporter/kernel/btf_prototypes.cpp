@@ -29,10 +29,14 @@ std::string canonical(const btf* b, __u32 id) {
     if (enc & BTF_INT_BOOL) return "bool";
     const bool is_signed = (enc & BTF_INT_SIGNED) != 0;
     switch (t->size) {
-      case 1: return is_signed ? "char" : "uchar";
-      case 2: return is_signed ? "short" : "ushort";
-      case 4: return is_signed ? "int" : "uint";
-      case 8: return is_signed ? "long" : "ulong";
+      case 1:
+        return is_signed ? "char" : "uchar";
+      case 2:
+        return is_signed ? "short" : "ushort";
+      case 4:
+        return is_signed ? "int" : "uint";
+      case 8:
+        return is_signed ? "long" : "ulong";
     }
     return "int" + std::to_string(t->size * 8);
   }
@@ -114,8 +118,8 @@ KernelBtf KernelBtf::adopt(BtfPtr vmlinux) {
 }
 
 bool KernelBtf::has_type(std::string_view name, int btf_kind) const {
-  return vmlinux_ && btf__find_by_name_kind(vmlinux_.get(), std::string(name).c_str(),
-                                            static_cast<__u32>(btf_kind)) > 0;
+  return vmlinux_ &&
+         btf__find_by_name_kind(vmlinux_.get(), std::string(name).c_str(), static_cast<__u32>(btf_kind)) > 0;
 }
 
 bool KernelBtf::has_enum_value(std::string_view enum_name, std::string_view value) const {

@@ -9,9 +9,12 @@ namespace cgio {
 
 std::string_view to_string(ProbeType type) {
   switch (type) {
-    case ProbeType::fentry: return "fentry";
-    case ProbeType::kprobe: return "kprobe";
-    case ProbeType::tracepoint: return "tracepoint";
+    case ProbeType::fentry:
+      return "fentry";
+    case ProbeType::kprobe:
+      return "kprobe";
+    case ProbeType::tracepoint:
+      return "tracepoint";
   }
   return "unknown";
 }

@@ -13,7 +13,7 @@ namespace cgio {
 
 struct Mount {
   std::string mount_point;
-  std::string root;     // root of the mount within its filesystem
+  std::string root;  // root of the mount within its filesystem
   std::string fs_type;
   std::string source;
   std::string super_options;  // e.g. "rw,cpu,cpuacct" for a cgroup v1 mount

@@ -8,8 +8,7 @@ namespace cgio {
 
 enum class ProbeType { fentry, kprobe, tracepoint };
 
-inline constexpr ProbeType kProbeTypesByPreference[] = {ProbeType::fentry, ProbeType::kprobe,
-                                                        ProbeType::tracepoint};
+inline constexpr ProbeType kProbeTypesByPreference[] = {ProbeType::fentry, ProbeType::kprobe, ProbeType::tracepoint};
 
 std::string_view to_string(ProbeType type);
 std::optional<ProbeType> parse_probe_type(std::string_view name);

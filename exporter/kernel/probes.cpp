@@ -23,8 +23,7 @@ const bpf_insn kTrivial[] = {
 };
 constexpr size_t kTrivialLen = sizeof(kTrivial) / sizeof(kTrivial[0]);
 
-Result<Fd> load_trivial(bpf_prog_type type, bpf_attach_type attach, __u32 attach_btf_id,
-                        const std::string& what) {
+Result<Fd> load_trivial(bpf_prog_type type, bpf_attach_type attach, __u32 attach_btf_id, const std::string& what) {
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach, .attach_btf_id = attach_btf_id);
   const int fd = bpf_prog_load(type, "cgio_probe", "GPL", kTrivial, kTrivialLen, &opts);
   if (fd < 0) return errno_error("loading a trivial " + what + " was refused", -fd);
@@ -75,7 +74,8 @@ Result<TrivialProgram> TrivialProgram::fexit(const struct btf* kernel_btf, const
   if (kernel_btf == nullptr) return Error{"the kernel has no BTF of its own: fentry needs it"};
   const int id = btf__find_by_name_kind(kernel_btf, function.c_str(), BTF_KIND_FUNC);
   if (id <= 0) return Error{function + " is not in kernel BTF"};
-  auto prog = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, static_cast<__u32>(id), "fexit program on " + function);
+  auto prog =
+      load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, static_cast<__u32>(id), "fexit program on " + function);
   if (!prog) return Error{prog.error()};
   TrivialProgram t;
   t.prog_ = std::move(prog.value());
@@ -105,7 +105,8 @@ Result<TrivialProgram> TrivialProgram::tracepoint(Tracefs& tracefs, const std::s
   const size_t slash = category_event.find('/');
   auto id = tracefs.event_id(category_event.substr(0, slash), category_event.substr(slash + 1));
   if (!id) return Error{id.error()};
-  auto prog = load_trivial(BPF_PROG_TYPE_TRACEPOINT, static_cast<bpf_attach_type>(0), 0, "tracepoint program for " + category_event);
+  auto prog = load_trivial(BPF_PROG_TYPE_TRACEPOINT, static_cast<bpf_attach_type>(0), 0,
+                           "tracepoint program for " + category_event);
   if (!prog) return Error{prog.error()};
   TrivialProgram t;
   t.prog_ = std::move(prog.value());
@@ -127,7 +128,8 @@ Result<TrivialProgram> TrivialProgram::btf_tracepoint(const struct btf* kernel_b
   const std::string type_name = "btf_trace_" + event;
   const int id = btf__find_by_name_kind(kernel_btf, type_name.c_str(), BTF_KIND_TYPEDEF);
   if (id <= 0) return Error{"tracepoint " + event + " is not in kernel BTF"};
-  auto prog = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, static_cast<__u32>(id), "BTF tracepoint program on " + event);
+  auto prog = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, static_cast<__u32>(id),
+                           "BTF tracepoint program on " + event);
   if (!prog) return Error{prog.error()};
   TrivialProgram t;
   t.prog_ = std::move(prog.value());
@@ -187,8 +189,10 @@ Result<void> AttachProber::btf_tracepoint(const std::string& event) {
 Result<void> AttachProber::probe(ProbeType type, std::string_view target) {
   const std::string t(target);
   switch (type) {
-    case ProbeType::fentry: return fentry(t);
-    case ProbeType::kprobe: return kprobe(t);
+    case ProbeType::fentry:
+      return fentry(t);
+    case ProbeType::kprobe:
+      return kprobe(t);
     case ProbeType::tracepoint:
       if (t.starts_with("btf:")) return btf_tracepoint(t.substr(4));
       return tracepoint(t);

@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "util/bpf_handles.h"
 #include "kernel/probe_type.h"
-#include "util/result.h"
 #include "kernel/tracefs.h"
+#include "util/bpf_handles.h"
+#include "util/result.h"
 
 struct btf;
 

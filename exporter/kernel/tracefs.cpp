@@ -7,14 +7,14 @@
 #include <cerrno>
 #include <fstream>
 
-#include "util/log.h"
 #include "kernel/mounts.h"
+#include "util/log.h"
 
 namespace cgio {
 namespace {
 
 bool has_events(const std::string& dir) {
-  struct stat st{};
+  struct stat st {};
   return stat((dir + "/events").c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 

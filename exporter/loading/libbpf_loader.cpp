@@ -33,7 +33,9 @@ int libbpf_print(libbpf_print_level level, const char* format, va_list args) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   if (text.empty()) return 0;
   if (level == LIBBPF_WARN) t_warnings.push_back(text);
-  log::debug("libbpf", {{"level", level == LIBBPF_WARN ? "warn" : level == LIBBPF_INFO ? "info" : "debug"},
+  log::debug("libbpf", {{"level", level == LIBBPF_WARN   ? "warn"
+                                  : level == LIBBPF_INFO ? "info"
+                                                         : "debug"},
                         {"text", text}});
   return 0;
 }
@@ -143,8 +145,8 @@ class LibbpfObject final : public LoadedObject {
     attr.type = PERF_TYPE_TRACEPOINT;
     attr.size = sizeof(attr);
     attr.config = *id;
-    const long pfd = syscall(SYS_perf_event_open, &attr, -1 /* any pid */, 0 /* cpu */,
-                             -1 /* group */, PERF_FLAG_FD_CLOEXEC);
+    const long pfd =
+        syscall(SYS_perf_event_open, &attr, -1 /* any pid */, 0 /* cpu */, -1 /* group */, PERF_FLAG_FD_CLOEXEC);
     if (pfd < 0) return errno_error("perf_event_open for tracepoint " + tp, errno);
     bpf_link* link = bpf_program__attach_perf_event(prog, static_cast<int>(pfd));
     if (link == nullptr) {
@@ -165,12 +167,11 @@ class LibbpfObject final : public LoadedObject {
 
 void install_libbpf_logging() { libbpf_set_print(libbpf_print); }
 
-LibbpfObjectLoader::LibbpfObjectLoader(SharedMapFds maps, cgio_config config, Tracefs& tracefs,
-                                       std::string btf_path)
+LibbpfObjectLoader::LibbpfObjectLoader(SharedMapFds maps, cgio_config config, Tracefs& tracefs, std::string btf_path)
     : maps_(maps), config_(config), tracefs_(tracefs), btf_path_(std::move(btf_path)) {}
 
-Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(
-    const BpfObjectSpec& object, const std::vector<std::string_view>& programs) {
+Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(const BpfObjectSpec& object,
+                                                               const std::vector<std::string_view>& programs) {
   t_warnings.clear();
   size_t size = 0;
   const void* bytes = object.elf_bytes(&size);
@@ -184,13 +185,20 @@ Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(
   bpf_object__for_each_map(map, obj.get()) {
     const std::string map_name = bpf_map__name(map);
     int fd = -2;  // not one of ours (.rodata and friends)
-    if (map_name == "cgio_vfs") fd = maps_.vfs;
-    else if (map_name == "cgio_net") fd = maps_.net;
-    else if (map_name == "cgio_map_full") fd = maps_.map_full;
-    else if (map_name == "cgio_vfs_mounts") fd = maps_.vfs_mounts;
-    else if (map_name == "cgio_mounts") fd = maps_.mounts;
-    else if (map_name == "cgio_cgroup_events") fd = maps_.cgroup_events;
-    else if (map_name == "cgio_events_lost") fd = maps_.events_lost;
+    if (map_name == "cgio_vfs")
+      fd = maps_.vfs;
+    else if (map_name == "cgio_net")
+      fd = maps_.net;
+    else if (map_name == "cgio_map_full")
+      fd = maps_.map_full;
+    else if (map_name == "cgio_vfs_mounts")
+      fd = maps_.vfs_mounts;
+    else if (map_name == "cgio_mounts")
+      fd = maps_.mounts;
+    else if (map_name == "cgio_cgroup_events")
+      fd = maps_.cgroup_events;
+    else if (map_name == "cgio_events_lost")
+      fd = maps_.events_lost;
     if (fd == -2) continue;
     if (fd < 0) {
       // A map of a feature that is off (the per-mount maps without
@@ -207,8 +215,8 @@ Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(
   bpf_program* prog = nullptr;
   size_t enabled = 0;
   bpf_object__for_each_program(prog, obj.get()) {
-    const bool wanted = std::find(programs.begin(), programs.end(),
-                                  std::string_view(bpf_program__name(prog))) != programs.end();
+    const bool wanted =
+        std::find(programs.begin(), programs.end(), std::string_view(bpf_program__name(prog))) != programs.end();
     bpf_program__set_autoload(prog, wanted);
     enabled += wanted ? 1 : 0;
   }

@@ -4,9 +4,9 @@
 
 #include <string>
 
+#include "kernel/tracefs.h"
 #include "loading/loader.h"
 #include "maps/counter_maps.h"
-#include "kernel/tracefs.h"
 
 #include "contracts/common.h"
 
@@ -16,8 +16,8 @@ class LibbpfObjectLoader final : public ObjectLoader {
  public:
   // `btf_path`: kernel BTF for CO-RE relocation (empty: the running kernel's).
   LibbpfObjectLoader(SharedMapFds maps, cgio_config config, Tracefs& tracefs, std::string btf_path);
-  Result<std::unique_ptr<LoadedObject>> load(
-      const BpfObjectSpec& object, const std::vector<std::string_view>& programs) override;
+  Result<std::unique_ptr<LoadedObject>> load(const BpfObjectSpec& object,
+                                             const std::vector<std::string_view>& programs) override;
 
  private:
   SharedMapFds maps_;

@@ -23,8 +23,8 @@ std::string OperationStatus::variant_label() const {
 }
 
 size_t LoadedPrograms::attached_count() const {
-  return static_cast<size_t>(std::count_if(operations.begin(), operations.end(),
-                                           [](const OperationStatus& s) { return s.attached; }));
+  return static_cast<size_t>(
+      std::count_if(operations.begin(), operations.end(), [](const OperationStatus& s) { return s.attached; }));
 }
 
 namespace {
@@ -37,13 +37,14 @@ struct Pending {
 void record_failure(OperationStatus& status, ProbeType type, const std::string& variant, AttemptStatus what,
                     const std::string& why) {
   status.attempts.push_back({type, variant, what, why});
-  log::info("probe type not usable for operation",
-            {{"operation", status.operation}, {"probe_type", to_string(type)}, {"variant", variant},
-             {"status", to_string(what)}, {"reason", why}});
+  log::info("probe type not usable for operation", {{"operation", status.operation},
+                                                    {"probe_type", to_string(type)},
+                                                    {"variant", variant},
+                                                    {"status", to_string(what)},
+                                                    {"reason", why}});
 }
 
-void record_failure(OperationStatus& status, const Implementation& impl, AttemptStatus what,
-                    const std::string& why) {
+void record_failure(OperationStatus& status, const Implementation& impl, AttemptStatus what, const std::string& why) {
   record_failure(status, impl.probe_type, std::string(impl.variant), what, why);
 }
 
@@ -106,8 +107,7 @@ LoadedPrograms load_programs(const std::vector<OperationPlan>& plan, ObjectLoade
         programs.insert(programs.end(), impl->programs.begin(), impl->programs.end());
       }
       // Together first; one object per operation if the verifier objects.
-      std::vector<std::pair<std::unique_ptr<LoadedObject>,
-                            std::vector<std::pair<Pending*, const Implementation*>>>>
+      std::vector<std::pair<std::unique_ptr<LoadedObject>, std::vector<std::pair<Pending*, const Implementation*>>>>
           instances;
       auto together = loader.load(*object, programs);
       if (together) {
@@ -136,10 +136,9 @@ LoadedPrograms load_programs(const std::vector<OperationPlan>& plan, ObjectLoade
           p->status->chosen = impl;
           for (auto prog : impl->programs) p->status->program_fds.push_back(obj->program_fd(prog));
           p->status->attempts.push_back({impl->probe_type, std::string(impl->variant), AttemptStatus::attached, ""});
-          log::info("counting operation",
-                    {{"operation", p->status->operation},
-                     {"probe_type", to_string(impl->probe_type)},
-                     {"variant", impl->variant}});
+          log::info("counting operation", {{"operation", p->status->operation},
+                                           {"probe_type", to_string(impl->probe_type)},
+                                           {"variant", impl->variant}});
         }
         if (obj->has_links()) out.objects.push_back(std::move(obj));
       }

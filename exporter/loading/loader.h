@@ -36,8 +36,8 @@ class LoadedObject {
 class ObjectLoader {
  public:
   virtual ~ObjectLoader() = default;
-  virtual Result<std::unique_ptr<LoadedObject>> load(
-      const BpfObjectSpec& object, const std::vector<std::string_view>& programs) = 0;
+  virtual Result<std::unique_ptr<LoadedObject>> load(const BpfObjectSpec& object,
+                                                     const std::vector<std::string_view>& programs) = 0;
 };
 
 // One probe type considered for an operation, and what became of it.
@@ -45,7 +45,7 @@ struct Attempt {
   ProbeType type = ProbeType::tracepoint;
   std::string variant;  // empty when no variant matched
   AttemptStatus status = AttemptStatus::usable;
-  std::string reason;   // empty when attached
+  std::string reason;  // empty when attached
 
   std::string describe() const;  // "fentry/flags: reason"
 };

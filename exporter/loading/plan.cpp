@@ -9,13 +9,20 @@ namespace cgio {
 
 std::string_view to_string(AttemptStatus status) {
   switch (status) {
-    case AttemptStatus::attached: return "attached";
-    case AttemptStatus::usable: return "usable";
-    case AttemptStatus::prototype_mismatch: return "prototype_mismatch";
-    case AttemptStatus::requirement_missing: return "requirement_missing";
-    case AttemptStatus::probe_refused: return "probe_refused";
-    case AttemptStatus::load_failed: return "load_failed";
-    case AttemptStatus::attach_failed: return "attach_failed";
+    case AttemptStatus::attached:
+      return "attached";
+    case AttemptStatus::usable:
+      return "usable";
+    case AttemptStatus::prototype_mismatch:
+      return "prototype_mismatch";
+    case AttemptStatus::requirement_missing:
+      return "requirement_missing";
+    case AttemptStatus::probe_refused:
+      return "probe_refused";
+    case AttemptStatus::load_failed:
+      return "load_failed";
+    case AttemptStatus::attach_failed:
+      return "attach_failed";
   }
   return "unknown";
 }
@@ -100,8 +107,7 @@ Choice choose(std::string_view op, ProbeType type, const std::vector<const Imple
     if (c.impl != nullptr && (by_version != nullptr || variants.size() > 1)) {
       c.note = by_version != nullptr
                    ? "kernel " + kernel.version.str() + " suggests variant " + std::string(by_version->variant) +
-                         " but BTF matches " + std::string(c.impl->variant) + " (" + first_failure +
-                         "): BTF wins"
+                         " but BTF matches " + std::string(c.impl->variant) + " (" + first_failure + "): BTF wins"
                    : "no variant is listed for kernel " + kernel.version.str() + "; BTF matches " +
                          std::string(c.impl->variant);
     }
@@ -153,8 +159,8 @@ std::vector<OperationPlan> make_plan(const std::vector<std::string_view>& operat
 std::string render_plan(const std::vector<OperationPlan>& plan, const KernelFacts& kernel,
                         std::optional<ProbeType> only) {
   std::ostringstream out;
-  out << "cgio_exporter plan for kernel " << kernel.release << " (version " << kernel.version.str()
-      << ", BTF " << (kernel.btf != nullptr ? kernel.btf_source : "unavailable") << ")\n"
+  out << "cgio_exporter plan for kernel " << kernel.release << " (version " << kernel.version.str() << ", BTF "
+      << (kernel.btf != nullptr ? kernel.btf_source : "unavailable") << ")\n"
       << "probe types: " << (only ? std::string(to_string(*only)) + " (forced)" : "auto: fentry, kprobe, tracepoint")
       << "\nNothing is loaded to make this plan: variants are chosen from the version table and checked\n"
          "against BTF. At start-up each chosen variant is also probed by attaching a trivial program,\n"
@@ -182,7 +188,8 @@ std::string render_plan(const std::vector<OperationPlan>& plan, const KernelFact
         std::string protos;
         for (const auto& spec : c.impl->prototypes) {
           if (spec.absent) continue;
-          if (auto fn = kernel.btf->function(spec.function)) protos += "\n" + std::string(w_op + w_type + w_var + 6, ' ') + fn->c_text;
+          if (auto fn = kernel.btf->function(spec.function))
+            protos += "\n" + std::string(w_op + w_type + w_var + 6, ' ') + fn->c_text;
         }
         why += protos;
       }

@@ -36,8 +36,8 @@ struct Choice {
   const Implementation* impl = nullptr;  // the variant chosen (may be set even when unusable)
   std::string version_variant;           // what the version table expected ("" if none)
   AttemptStatus status = AttemptStatus::usable;
-  std::string reason;                    // empty when usable
-  std::string note;                      // e.g. BTF overruled the version table
+  std::string reason;  // empty when usable
+  std::string note;    // e.g. BTF overruled the version table
 
   bool usable() const { return impl != nullptr && status == AttemptStatus::usable; }
   std::string variant() const { return impl != nullptr ? std::string(impl->variant) : std::string(); }

@@ -23,9 +23,12 @@ namespace cgio {
 
 std::string_view to_string(Domain domain) {
   switch (domain) {
-    case Domain::vfs: return "vfs";
-    case Domain::net: return "net";
-    case Domain::cgroup: return "cgroup";
+    case Domain::vfs:
+      return "vfs";
+    case Domain::net:
+      return "net";
+    case Domain::cgroup:
+      return "cgroup";
   }
   return "unknown";
 }
@@ -58,9 +61,7 @@ const BpfObjectSpec kCgroupEvents{"cgio_cg_events", cgio_cgroup_events__elf_byte
 constexpr KernelRange kAny{};
 constexpr KernelRange since(unsigned major, unsigned minor) { return {{major, minor, 0}, {}}; }
 constexpr KernelRange before(unsigned major, unsigned minor) { return {{}, {major, minor, 0}}; }
-constexpr KernelRange between(unsigned a, unsigned b, unsigned c, unsigned d) {
-  return {{a, b, 0}, {c, d, 0}};
-}
+constexpr KernelRange between(unsigned a, unsigned b, unsigned c, unsigned d) { return {{a, b, 0}, {c, d, 0}}; }
 
 // Syscall-exit programs read the syscall's arguments from the task's saved
 // registers through bpf_task_pt_regs (5.15); the kernel knows a helper when
@@ -111,85 +112,177 @@ std::vector<Implementation> build() {
   const auto add = [&](Implementation impl) { t.push_back(std::move(impl)); };
 
   // --- vfs ------------------------------------------------------------------
-  for (const auto& [op, fn, fnv, base] :
-       {std::tuple{"vfs_read", "vfs_read", "vfs_readv", "read"},
-        std::tuple{"vfs_write", "vfs_write", "vfs_writev", "write"}}) {
+  for (const auto& [op, fn, fnv, base] : {std::tuple{"vfs_read", "vfs_read", "vfs_readv", "read"},
+                                          std::tuple{"vfs_write", "vfs_write", "vfs_writev", "write"}}) {
     const std::string_view b = base;
     const bool rd = b == "read";
-    add({op, Domain::vfs, ProbeType::fentry, "vfs", kAny, &kVfsFentry,
+    add({op,
+         Domain::vfs,
+         ProbeType::fentry,
+         "vfs",
+         kAny,
+         &kVfsFentry,
          {rd ? "cgio_fx_read" : "cgio_fx_write", rd ? "cgio_fx_readv" : "cgio_fx_writev"},
          {exact(fn, "long", {kFile, "*", "ulong", "*"}), exact(fnv, "long", {kFile, "*", "ulong", "*", "?"})}});
-    add({op, Domain::vfs, ProbeType::kprobe, "vfs", kAny, &kVfsKprobe,
+    add({op,
+         Domain::vfs,
+         ProbeType::kprobe,
+         "vfs",
+         kAny,
+         &kVfsKprobe,
          {rd ? "cgio_kp_read" : "cgio_kp_write", rd ? "cgio_kr_read" : "cgio_kr_write",
           rd ? "cgio_kp_readv" : "cgio_kp_writev", rd ? "cgio_kr_readv" : "cgio_kr_writev"},
          {prefix(fn, "long", {kFile}), prefix(fnv, "long", {kFile})}});
   }
-  add({"vfs_open", Domain::vfs, ProbeType::fentry, "openat2", kAny, &kVfsFentry, {"cgio_fx_open"},
+  add({"vfs_open",
+       Domain::vfs,
+       ProbeType::fentry,
+       "openat2",
+       kAny,
+       &kVfsFentry,
+       {"cgio_fx_open"},
        {exact("do_sys_openat2", kIntOrLong, {"int", "*", "struct open_how *"})}});
-  add({"vfs_open", Domain::vfs, ProbeType::kprobe, "openat2", kAny, &kVfsKprobe, {"cgio_kp_open", "cgio_kr_open"},
+  add({"vfs_open",
+       Domain::vfs,
+       ProbeType::kprobe,
+       "openat2",
+       kAny,
+       &kVfsKprobe,
+       {"cgio_kp_open", "cgio_kr_open"},
        {prefix("do_sys_openat2", kIntOrLong, {"int", "*", "struct open_how *"})}});
-  add({"vfs_mkdir", Domain::vfs, ProbeType::fentry, "namei", kAny, &kVfsFentry, {"cgio_fx_mkdir"},
+  add({"vfs_mkdir",
+       Domain::vfs,
+       ProbeType::fentry,
+       "namei",
+       kAny,
+       &kVfsFentry,
+       {"cgio_fx_mkdir"},
        {exact("do_mkdirat", kIntOrLong, {"int", "*", "ushort"})}});
-  add({"vfs_mkdir", Domain::vfs, ProbeType::kprobe, "namei", kAny, &kVfsKprobe, {"cgio_kr_mkdir"},
+  add({"vfs_mkdir",
+       Domain::vfs,
+       ProbeType::kprobe,
+       "namei",
+       kAny,
+       &kVfsKprobe,
+       {"cgio_kr_mkdir"},
        {prefix("do_mkdirat", kIntOrLong, {})}});
-  add({"vfs_unlink", Domain::vfs, ProbeType::fentry, "namei", kAny, &kVfsFentry, {"cgio_fx_unlink"},
+  add({"vfs_unlink",
+       Domain::vfs,
+       ProbeType::fentry,
+       "namei",
+       kAny,
+       &kVfsFentry,
+       {"cgio_fx_unlink"},
        {exact("do_unlinkat", kIntOrLong, {"int", "*"})}});
-  add({"vfs_unlink", Domain::vfs, ProbeType::kprobe, "namei", kAny, &kVfsKprobe, {"cgio_kr_unlink"},
+  add({"vfs_unlink",
+       Domain::vfs,
+       ProbeType::kprobe,
+       "namei",
+       kAny,
+       &kVfsKprobe,
+       {"cgio_kr_unlink"},
        {prefix("do_unlinkat", kIntOrLong, {})}});
-  add({"vfs_rmdir", Domain::vfs, ProbeType::fentry, "namei", kAny, &kVfsFentry, {"cgio_fx_rmdir"},
+  add({"vfs_rmdir",
+       Domain::vfs,
+       ProbeType::fentry,
+       "namei",
+       kAny,
+       &kVfsFentry,
+       {"cgio_fx_rmdir"},
        {exact("do_rmdir", kIntOrLong, {"int", "*"})}});
-  add({"vfs_rmdir", Domain::vfs, ProbeType::kprobe, "namei", kAny, &kVfsKprobe, {"cgio_kr_rmdir"},
+  add({"vfs_rmdir",
+       Domain::vfs,
+       ProbeType::kprobe,
+       "namei",
+       kAny,
+       &kVfsKprobe,
+       {"cgio_kr_rmdir"},
        {prefix("do_rmdir", kIntOrLong, {})}});
 
   // Two builds of the same programs: reading files with plain loads where the
   // kernel can cast pointers (6.2+, preferred), with probe reads before.
   const auto vfs_tp = [&](std::string_view op, std::vector<std::string_view> progs,
                           std::vector<std::string_view> events) {
-    add({op, Domain::vfs, ProbeType::tracepoint, "sys_exit_cast", since(6, 2), &kVfsTracepointCast, progs, {},
-         events, needs_task_pt_regs_and_rdonly_cast});
-    add({op, Domain::vfs, ProbeType::tracepoint, "sys_exit", between(5, 15, 6, 2), &kVfsTracepoint,
-         std::move(progs), {}, std::move(events), needs_task_pt_regs});
+    add({op,
+         Domain::vfs,
+         ProbeType::tracepoint,
+         "sys_exit_cast",
+         since(6, 2),
+         &kVfsTracepointCast,
+         progs,
+         {},
+         events,
+         needs_task_pt_regs_and_rdonly_cast});
+    add({op,
+         Domain::vfs,
+         ProbeType::tracepoint,
+         "sys_exit",
+         between(5, 15, 6, 2),
+         &kVfsTracepoint,
+         std::move(progs),
+         {},
+         std::move(events),
+         needs_task_pt_regs});
   };
   vfs_tp("vfs_read", {"cgio_read", "cgio_pread64", "cgio_readv", "cgio_preadv", "cgio_preadv2"},
-         {"syscalls/sys_exit_read", "syscalls/sys_exit_pread64", "syscalls/sys_exit_readv",
-          "syscalls/sys_exit_preadv", "syscalls/sys_exit_preadv2"});
+         {"syscalls/sys_exit_read", "syscalls/sys_exit_pread64", "syscalls/sys_exit_readv", "syscalls/sys_exit_preadv",
+          "syscalls/sys_exit_preadv2"});
   vfs_tp("vfs_write", {"cgio_write", "cgio_pwrite64", "cgio_writev", "cgio_pwritev", "cgio_pwritev2"},
          {"syscalls/sys_exit_write", "syscalls/sys_exit_pwrite64", "syscalls/sys_exit_writev",
           "syscalls/sys_exit_pwritev", "syscalls/sys_exit_pwritev2"});
-  vfs_tp("vfs_open", {"cgio_open", "cgio_openat", "cgio_openat2", "cgio_creat"},
-         {"syscalls/sys_exit_open", "syscalls/sys_exit_openat", "syscalls/sys_exit_openat2",
-          "syscalls/sys_exit_creat"});
+  vfs_tp(
+      "vfs_open", {"cgio_open", "cgio_openat", "cgio_openat2", "cgio_creat"},
+      {"syscalls/sys_exit_open", "syscalls/sys_exit_openat", "syscalls/sys_exit_openat2", "syscalls/sys_exit_creat"});
   vfs_tp("vfs_mkdir", {"cgio_mkdir", "cgio_mkdirat"}, {"syscalls/sys_exit_mkdir", "syscalls/sys_exit_mkdirat"});
   vfs_tp("vfs_unlink", {"cgio_unlink", "cgio_unlinkat_f"}, {"syscalls/sys_exit_unlink", "syscalls/sys_exit_unlinkat"});
   vfs_tp("vfs_rmdir", {"cgio_rmdir", "cgio_unlinkat_d"}, {"syscalls/sys_exit_rmdir", "syscalls/sys_exit_unlinkat"});
 
   // --- net ------------------------------------------------------------------
-  const std::vector<ProtoSpec> sendmsg_exact = {
-      exact("tcp_sendmsg", "int", {kSock, "*", "ulong"}), exact("udp_sendmsg", "int", {kSock, "*", "ulong"}),
-      exact("udpv6_sendmsg", "int", {kSock, "*", "ulong"})};
-  const std::vector<ProtoSpec> sendpage_exact = {
-      exact("tcp_sendpage", "int", {kSock, "*", "int", "ulong", "int"}),
-      exact("udp_sendpage", "int", {kSock, "*", "int", "ulong", "int"})};
+  const std::vector<ProtoSpec> sendmsg_exact = {exact("tcp_sendmsg", "int", {kSock, "*", "ulong"}),
+                                                exact("udp_sendmsg", "int", {kSock, "*", "ulong"}),
+                                                exact("udpv6_sendmsg", "int", {kSock, "*", "ulong"})};
+  const std::vector<ProtoSpec> sendpage_exact = {exact("tcp_sendpage", "int", {kSock, "*", "int", "ulong", "int"}),
+                                                 exact("udp_sendpage", "int", {kSock, "*", "int", "ulong", "int"})};
   const auto concat = [](std::vector<ProtoSpec> a, const std::vector<ProtoSpec>& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
   };
   // Before 6.5, sendfile/splice to a socket reach sendpage, not sendmsg.
-  add({"net_send", Domain::net, ProbeType::fentry, "sendpage", before(6, 5), &kNetFentry,
+  add({"net_send",
+       Domain::net,
+       ProbeType::fentry,
+       "sendpage",
+       before(6, 5),
+       &kNetFentry,
        {"cgio_fx_tcp_send", "cgio_fx_udp_send", "cgio_fx_udp6_send", "cgio_fx_tcp_page", "cgio_fx_udp_page"},
        concat(sendmsg_exact, sendpage_exact)});
-  add({"net_send", Domain::net, ProbeType::fentry, "sendmsg", since(6, 5), &kNetFentry,
+  add({"net_send",
+       Domain::net,
+       ProbeType::fentry,
+       "sendmsg",
+       since(6, 5),
+       &kNetFentry,
        {"cgio_fx_tcp_send", "cgio_fx_udp_send", "cgio_fx_udp6_send"},
        concat(sendmsg_exact, {absent("tcp_sendpage"), absent("udp_sendpage")})});
 
   const std::vector<ProtoSpec> sendmsg_prefix = {prefix("tcp_sendmsg", "int", {kSock}),
                                                  prefix("udp_sendmsg", "int", {kSock}),
                                                  prefix("udpv6_sendmsg", "int", {kSock})};
-  add({"net_send", Domain::net, ProbeType::kprobe, "sendpage", before(6, 5), &kNetKprobe,
+  add({"net_send",
+       Domain::net,
+       ProbeType::kprobe,
+       "sendpage",
+       before(6, 5),
+       &kNetKprobe,
        {"cgio_kp_tcp_send", "cgio_kr_tcp_send", "cgio_kp_udp_send", "cgio_kr_udp_send", "cgio_kp_udp6_send",
         "cgio_kr_udp6_send", "cgio_kp_tcp_page", "cgio_kr_tcp_page", "cgio_kp_udp_page", "cgio_kr_udp_page"},
        concat(sendmsg_prefix, {prefix("tcp_sendpage", "int", {kSock}), prefix("udp_sendpage", "int", {kSock})})});
-  add({"net_send", Domain::net, ProbeType::kprobe, "sendmsg", since(6, 5), &kNetKprobe,
+  add({"net_send",
+       Domain::net,
+       ProbeType::kprobe,
+       "sendmsg",
+       since(6, 5),
+       &kNetKprobe,
        {"cgio_kp_tcp_send", "cgio_kr_tcp_send", "cgio_kp_udp_send", "cgio_kr_udp_send", "cgio_kp_udp6_send",
         "cgio_kr_udp6_send"},
        concat(sendmsg_prefix, {absent("tcp_sendpage"), absent("udp_sendpage")})});
@@ -198,27 +291,73 @@ std::vector<Implementation> build() {
     return std::vector<ProtoSpec>{exact("tcp_recvmsg", "int", params), exact("udp_recvmsg", "int", params),
                                   exact("udpv6_recvmsg", "int", params)};
   };
-  add({"net_receive", Domain::net, ProbeType::fentry, "noblock", before(5, 19), &kNetFentry,
+  add({"net_receive",
+       Domain::net,
+       ProbeType::fentry,
+       "noblock",
+       before(5, 19),
+       &kNetFentry,
        {"cgio_fx_tcp_recv6", "cgio_fx_udp_recv6", "cgio_fx_udp6_recv6"},
        recv({kSock, "*", "ulong", "int", "int", "*"})});
-  add({"net_receive", Domain::net, ProbeType::fentry, "addr_len", between(5, 19, 6, 18), &kNetFentry,
-       {"cgio_fx_tcp_recv5", "cgio_fx_udp_recv5", "cgio_fx_udp6_recv5"}, recv({kSock, "*", "ulong", "int", "*"})});
-  add({"net_receive", Domain::net, ProbeType::fentry, "flags", since(6, 18), &kNetFentry,
-       {"cgio_fx_tcp_recv4", "cgio_fx_udp_recv4", "cgio_fx_udp6_recv4"}, recv({kSock, "*", "ulong", "int"})});
-  add({"net_receive", Domain::net, ProbeType::kprobe, "sock", kAny, &kNetKprobe,
+  add({"net_receive",
+       Domain::net,
+       ProbeType::fentry,
+       "addr_len",
+       between(5, 19, 6, 18),
+       &kNetFentry,
+       {"cgio_fx_tcp_recv5", "cgio_fx_udp_recv5", "cgio_fx_udp6_recv5"},
+       recv({kSock, "*", "ulong", "int", "*"})});
+  add({"net_receive",
+       Domain::net,
+       ProbeType::fentry,
+       "flags",
+       since(6, 18),
+       &kNetFentry,
+       {"cgio_fx_tcp_recv4", "cgio_fx_udp_recv4", "cgio_fx_udp6_recv4"},
+       recv({kSock, "*", "ulong", "int"})});
+  add({"net_receive",
+       Domain::net,
+       ProbeType::kprobe,
+       "sock",
+       kAny,
+       &kNetKprobe,
        {"cgio_kp_tcp_recv", "cgio_kr_tcp_recv", "cgio_kp_udp_recv", "cgio_kr_udp_recv", "cgio_kp_udp6_recv",
         "cgio_kr_udp6_recv"},
        {prefix("tcp_recvmsg", "int", {kSock}), prefix("udp_recvmsg", "int", {kSock}),
         prefix("udpv6_recvmsg", "int", {kSock})}});
 
-  add({"net_send", Domain::net, ProbeType::tracepoint, "sock_length", since(6, 3), &kNetTpBtf, {"cgio_sock_send"},
-       {}, {"btf:sock_send_length"}, needs_sock_length_tracepoints});
-  add({"net_receive", Domain::net, ProbeType::tracepoint, "sock_length", since(6, 3), &kNetTpBtf,
-       {"cgio_sock_recv"}, {}, {"btf:sock_recv_length"}, needs_sock_length_tracepoints});
+  add({"net_send",
+       Domain::net,
+       ProbeType::tracepoint,
+       "sock_length",
+       since(6, 3),
+       &kNetTpBtf,
+       {"cgio_sock_send"},
+       {},
+       {"btf:sock_send_length"},
+       needs_sock_length_tracepoints});
+  add({"net_receive",
+       Domain::net,
+       ProbeType::tracepoint,
+       "sock_length",
+       since(6, 3),
+       &kNetTpBtf,
+       {"cgio_sock_recv"},
+       {},
+       {"btf:sock_recv_length"},
+       needs_sock_length_tracepoints});
 
   // --- cgroup events: not a counted operation; always this probe type --------
-  add({"cgroup_events", Domain::cgroup, ProbeType::tracepoint, "tp_btf", kAny, &kCgroupEvents,
-       {"cgio_cg_mkdir", "cgio_cg_rmdir", "cgio_cg_rename"}, {}, {"btf:cgroup_rmdir"}, needs_cgroup_tracepoints});
+  add({"cgroup_events",
+       Domain::cgroup,
+       ProbeType::tracepoint,
+       "tp_btf",
+       kAny,
+       &kCgroupEvents,
+       {"cgio_cg_mkdir", "cgio_cg_rmdir", "cgio_cg_rename"},
+       {},
+       {"btf:cgroup_rmdir"},
+       needs_cgroup_tracepoints});
   return t;
 }
 

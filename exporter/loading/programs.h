@@ -40,8 +40,8 @@ struct Implementation {
   std::string_view operation;  // metric label `program`, e.g. "vfs_read"
   Domain domain;
   ProbeType probe_type;
-  std::string_view variant;    // which kernel variant of the probe type
-  KernelRange versions;        // the version table: where this variant is expected
+  std::string_view variant;  // which kernel variant of the probe type
+  KernelRange versions;      // the version table: where this variant is expected
   const BpfObjectSpec* object;
   std::vector<std::string_view> programs;  // BPF program (function) names
   // fentry/kprobe: the hooked kernel functions as the programs expect them

@@ -22,7 +22,6 @@ struct SharedMapFds {
   int events_lost = -1;
 };
 
-
 struct CounterMapsConfig {
   bool vfs = true;
   bool net = true;

@@ -22,9 +22,8 @@ PerCpuHashSource::PerCpuHashSource(int map_fd, size_t fields, unsigned possible_
   // buffers live as long as the exporter, and a few more syscalls per
   // scrape cost less than megabytes of resident memory.
   const size_t per_entry = fields_ * sizeof(uint64_t) * ncpus_;
-  batch_entries_ = batch_entries != 0
-                       ? batch_entries
-                       : static_cast<uint32_t>(std::clamp<size_t>((256u << 10) / per_entry, 64, 4096));
+  batch_entries_ = batch_entries != 0 ? batch_entries
+                                      : static_cast<uint32_t>(std::clamp<size_t>((256u << 10) / per_entry, 64, 4096));
 }
 
 void PerCpuHashSource::append(CounterSnapshot& out, const uint64_t* key, const uint64_t* percpu) const {
@@ -60,8 +59,8 @@ Result<void> PerCpuHashSource::read_batched(CounterSnapshot& out) {
     key_buf_.resize(static_cast<size_t>(batch_entries_) * key_words_);
     value_buf_.resize(static_cast<size_t>(batch_entries_) * fields_ * ncpus_);
     uint32_t count = batch_entries_;
-    const int rc = bpf_map_lookup_batch(fd_, first ? nullptr : &in_token, &out_token,
-                                        key_buf_.data(), value_buf_.data(), &count, &opts);
+    const int rc = bpf_map_lookup_batch(fd_, first ? nullptr : &in_token, &out_token, key_buf_.data(),
+                                        value_buf_.data(), &count, &opts);
     const int err = rc < 0 ? errno : 0;
     if (rc < 0 && err == ENOSPC && count == 0) {
       // A hash bucket holds more entries than the batch: grow and retry.

@@ -13,10 +13,10 @@
 namespace cgio {
 
 struct CounterSnapshot {
-  size_t fields = 0;               // u64 counters per value
-  std::vector<uint64_t> keys;      // cgroup ids
-  std::vector<uint32_t> subs;      // second key part (mount index) for two-part keys, else empty
-  std::vector<uint64_t> sums;      // keys.size() * fields, row by row
+  size_t fields = 0;           // u64 counters per value
+  std::vector<uint64_t> keys;  // cgroup ids
+  std::vector<uint32_t> subs;  // second key part (mount index) for two-part keys, else empty
+  std::vector<uint64_t> sums;  // keys.size() * fields, row by row
 
   std::span<const uint64_t> row(size_t i) const { return {sums.data() + i * fields, fields}; }
 };
@@ -46,8 +46,8 @@ void sum_percpu(std::span<const uint64_t> percpu, size_t ncpus, std::span<uint64
 // batch call (0: about 256 KiB of values; the benchmark measures others).
 class PerCpuHashSource final : public CounterSource {
  public:
-  PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch = true,
-                   bool two_part_keys = false, uint32_t batch_entries = 0);
+  PerCpuHashSource(int map_fd, size_t fields, unsigned possible_cpus, bool use_batch = true, bool two_part_keys = false,
+                   uint32_t batch_entries = 0);
   using CounterSource::read;
   Result<void> read(CounterSnapshot& out) override;
 

@@ -4,8 +4,6 @@
 
 namespace cgio {
 
-Error errno_error(const std::string& what, int err) {
-  return Error{what + ": " + std::strerror(err)};
-}
+Error errno_error(const std::string& what, int err) { return Error{what + ": " + std::strerror(err)}; }
 
 }  // namespace cgio

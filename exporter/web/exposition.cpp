@@ -1,7 +1,7 @@
 #include "web/exposition.h"
 
-#include <charconv>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 namespace cgio {
@@ -86,8 +86,7 @@ char* head(char* out, std::string_view name, std::string_view labels, std::strin
 
 }  // namespace
 
-void ExpositionWriter::sample(std::string_view name, std::string_view labels, std::string_view extra,
-                              uint64_t value) {
+void ExpositionWriter::sample(std::string_view name, std::string_view labels, std::string_view extra, uint64_t value) {
   if (!ok_) return;
   char* out = head(reserve(name.size() + labels.size() + extra.size() + 32), name, labels, extra);
   out = std::to_chars(out, out + 24, value).ptr;
@@ -95,8 +94,7 @@ void ExpositionWriter::sample(std::string_view name, std::string_view labels, st
   end_ = out;
 }
 
-void ExpositionWriter::sample(std::string_view name, std::string_view labels, std::string_view extra,
-                              double value) {
+void ExpositionWriter::sample(std::string_view name, std::string_view labels, std::string_view extra, double value) {
   if (!ok_) return;
   char* out = head(reserve(name.size() + labels.size() + extra.size() + 48), name, labels, extra);
   if (std::isnan(value)) {
@@ -116,10 +114,17 @@ void ExpositionWriter::append_label(std::string& out, std::string_view name, std
   out.append(name).append("=\"");
   for (char c : value) {
     switch (c) {
-      case '\\': out.append("\\\\"); break;
-      case '"': out.append("\\\""); break;
-      case '\n': out.append("\\n"); break;
-      default: out.push_back(c);
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      default:
+        out.push_back(c);
     }
   }
   out.push_back('"');

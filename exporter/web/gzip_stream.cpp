@@ -2,8 +2,8 @@
 
 #include <zlib.h>
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <string>
 
@@ -80,8 +80,10 @@ bool accepts_gzip(std::string_view header) {
       const double parsed = std::strtod(value.c_str(), &end);
       if (end != value.c_str()) q = parsed;
     }
-    if (coding == "gzip" || coding == "x-gzip") gzip_q = std::max(gzip_q, q);
-    else if (coding == "*") star_q = std::max(star_q, q);
+    if (coding == "gzip" || coding == "x-gzip")
+      gzip_q = std::max(gzip_q, q);
+    else if (coding == "*")
+      star_q = std::max(star_q, q);
   }
   return gzip_q >= 0 ? gzip_q > 0 : star_q > 0;
 }

@@ -33,8 +33,7 @@ Result<ListenAddress> parse_listen_address(std::string_view text, bool ipv6_supp
   const std::string_view port_text = text.substr(colon + 1);
   unsigned port = 0;
   const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
-      port > 65535) {
+  if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
     return bad("port must be a number from 0 to 65535");
   }
 
@@ -48,8 +47,9 @@ Result<ListenAddress> parse_listen_address(std::string_view text, bool ipv6_supp
     in6_addr a6{};
     if (inet_pton(AF_INET6, std::string(host).c_str(), &a6) != 1) return bad("not an IPv6 address");
     if (!ipv6_supported) {
-      return bad("this build of civetweb (the HTTP server) has no IPv6 support; "
-                 "listen on an IPv4 address or on :port");
+      return bad(
+          "this build of civetweb (the HTTP server) has no IPv6 support; "
+          "listen on an IPv4 address or on :port");
     }
     addr.host = std::string(host);
     addr.ipv6 = true;

@@ -11,7 +11,7 @@
 namespace cgio {
 
 struct ListenAddress {
-  std::string host;   // numeric address; empty means every IPv4 address
+  std::string host;  // numeric address; empty means every IPv4 address
   bool ipv6 = false;
   uint16_t port = 0;  // 0 asks the kernel for a free port
 

@@ -13,9 +13,9 @@
 #include <mutex>
 
 #include "util/bpf_handles.h"
-#include "web/gzip_stream.h"
 #include "util/log.h"
 #include "util/version.h"
+#include "web/gzip_stream.h"
 
 namespace cgio {
 namespace {
@@ -120,8 +120,9 @@ struct WebServer::Handlers {
       return true;
     }
     bool handleHead(CivetServer*, mg_connection* conn) override {
-      mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-                      "Content-Length: 0\r\n\r\n");
+      mg_printf(conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                "Content-Length: 0\r\n\r\n");
       return true;
     }
     explicit Metrics(int gzip_level) : gzip_level_(gzip_level) {}
@@ -147,18 +148,30 @@ std::string landing_page(const std::string& telemetry_path) {
   std::string href;
   for (char c : telemetry_path) {
     switch (c) {
-      case '&': href += "&amp;"; break;
-      case '<': href += "&lt;"; break;
-      case '>': href += "&gt;"; break;
-      case '"': href += "&quot;"; break;
-      default: href += c;
+      case '&':
+        href += "&amp;";
+        break;
+      case '<':
+        href += "&lt;";
+        break;
+      case '>':
+        href += "&gt;";
+        break;
+      case '"':
+        href += "&quot;";
+        break;
+      default:
+        href += c;
     }
   }
   return "<!DOCTYPE html>\n<html><head><title>cgio exporter</title></head>\n<body>\n"
          "<h1>cgio exporter</h1>\n"
          "<p>Per-cgroup file and network I/O, counted with eBPF.</p>\n"
-         "<p><a href=\"" + href + "\">Metrics</a></p>\n"
-         "<p>" + version_string() + "</p>\n</body></html>\n";
+         "<p><a href=\"" +
+         href +
+         "\">Metrics</a></p>\n"
+         "<p>" +
+         version_string() + "</p>\n</body></html>\n";
 }
 
 Result<std::unique_ptr<WebServer>> WebServer::start(const ListenAddress& address, const std::string& telemetry_path,

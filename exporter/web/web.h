@@ -9,9 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "util/result.h"
 #include "web/exposition.h"
 #include "web/listen_address.h"
-#include "util/result.h"
 
 class CivetServer;
 

@@ -67,8 +67,7 @@ Machine describe_machine() {
 }
 
 std::string machine_line(const Machine& m) {
-  return "kernel " + m.kernel + ", " + std::to_string(m.cpus) + " CPUs (" + m.cpu_model + "), " + m.memory +
-         " memory";
+  return "kernel " + m.kernel + ", " + std::to_string(m.cpus) + " CPUs (" + m.cpu_model + "), " + m.memory + " memory";
 }
 
 std::string load_average() {
@@ -155,7 +154,7 @@ Result<Cgroup> Cgroup::create(const std::string& dir) {
   if (mkdir(dir.c_str(), 0755) != 0) return errno_error("mkdir " + dir, errno);
   Cgroup c;
   c.dir_ = dir;
-  struct stat st{};
+  struct stat st {};
   if (stat(dir.c_str(), &st) != 0) return errno_error("stat " + dir, errno);  // c removes it
   c.id_ = st.st_ino;
   return c;
@@ -226,7 +225,7 @@ bool tracefs_mounted() {
   auto mounts = read_mountinfo("/proc/self/mountinfo");
   if (!mounts) return false;
   if (find_mount(*mounts, "tracefs")) return true;
-  struct stat st{};
+  struct stat st {};
   auto debugfs = find_mount(*mounts, "debugfs");
   return debugfs && stat((debugfs->mount_point + "/tracing/events").c_str(), &st) == 0;
 }
@@ -301,8 +300,8 @@ TimedGet timed_get(uint16_t port, const std::string& path, bool accept_gzip) {
     close(fd);
     return r;
   }
-  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" +
-                          (accept_gzip ? "Accept-Encoding: gzip\r\n" : "") + "\r\n";
+  const std::string req =
+      "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + (accept_gzip ? "Accept-Encoding: gzip\r\n" : "") + "\r\n";
   if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
     close(fd);
     return r;

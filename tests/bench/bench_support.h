@@ -135,10 +135,10 @@ uint64_t vm_rss_kib(pid_t pid);
 // --- HTTP ---------------------------------------------------------------------
 
 struct TimedGet {
-  int status = 0;       // HTTP status; 0 when the request failed
-  uint64_t bytes = 0;   // body bytes received
-  int64_t ns = 0;       // connect to the last byte
-  bool gzip = false;    // the body came gzip-encoded
+  int status = 0;      // HTTP status; 0 when the request failed
+  uint64_t bytes = 0;  // body bytes received
+  int64_t ns = 0;      // connect to the last byte
+  bool gzip = false;   // the body came gzip-encoded
 };
 // One HTTP/1.0 GET against 127.0.0.1:port, the body read and dropped as it
 // arrives so the client's own bookkeeping stays out of the figure.

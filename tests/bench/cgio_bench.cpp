@@ -69,7 +69,7 @@ void remove_stale_cgroups(const std::string& root) {
     if (name.rfind("cgio-bench-", 0) != 0) continue;
     const std::string pid = name.substr(11, name.find('-', 11) - 11);
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    struct stat st{};
+    struct stat st {};
     if (stat(("/proc/" + pid).c_str(), &st) != 0) stale.push_back(root + "/" + name);
   }
   closedir(d);
@@ -92,7 +92,7 @@ void remove_stale_mounts() {
     if (m.fs_type != "tmpfs" || m.mount_point.rfind("/tmp/cgio-bench-", 0) != 0) continue;
     const std::string pid = m.mount_point.substr(16, m.mount_point.find('-', 16) - 16);
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    struct stat st{};
+    struct stat st {};
     if (stat(("/proc/" + pid).c_str(), &st) == 0) continue;
     umount2(m.mount_point.c_str(), MNT_DETACH);
     rmdir(m.mount_point.c_str());
@@ -184,17 +184,28 @@ int main(int argc, char** argv) {
   }
   try {
     for (const auto& [k, v] : explicit_settings) {
-      if (k == "--rounds") s.rounds = std::stoi(v);
-      else if (k == "--iterations") s.iterations = std::stoull(v);
-      else if (k == "--warmup") s.warmup = std::stoull(v);
-      else if (k == "--cpu") s.cpu = std::stoi(v);
-      else if (k == "--sizes" && !parse_list(v, &s.sizes)) return usage("bad --sizes " + v);
-      else if (k == "--scrapes") s.scrapes = std::stoi(v);
-      else if (k == "--threads-rounds") s.concurrency_rounds = std::stoi(v);
-      else if (k == "--threads-seconds") s.concurrency_seconds = std::stod(v);
-      else if (k == "--exporter") s.exporter = v;
-      else if (k == "--bpftrace") s.bpftrace = v;
-      else if (k == "--bpftrace-script") s.bpftrace_script = v;
+      if (k == "--rounds")
+        s.rounds = std::stoi(v);
+      else if (k == "--iterations")
+        s.iterations = std::stoull(v);
+      else if (k == "--warmup")
+        s.warmup = std::stoull(v);
+      else if (k == "--cpu")
+        s.cpu = std::stoi(v);
+      else if (k == "--sizes" && !parse_list(v, &s.sizes))
+        return usage("bad --sizes " + v);
+      else if (k == "--scrapes")
+        s.scrapes = std::stoi(v);
+      else if (k == "--threads-rounds")
+        s.concurrency_rounds = std::stoi(v);
+      else if (k == "--threads-seconds")
+        s.concurrency_seconds = std::stod(v);
+      else if (k == "--exporter")
+        s.exporter = v;
+      else if (k == "--bpftrace")
+        s.bpftrace = v;
+      else if (k == "--bpftrace-script")
+        s.bpftrace_script = v;
     }
   } catch (...) {
     return usage("bad number in the options");
@@ -227,15 +238,15 @@ int main(int argc, char** argv) {
   remove_stale_cgroups(ctx.cgroup_root);
   remove_stale_mounts();
   // Interrupted, the parts stop at their next step and remove what they made.
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   TracefsGuard tracefs;
 
-  ctx.report.print("# cgio benchmarks" + std::string(s.smoke ? " (smoke run: tiny counts, not figures)" : "") +
-                   "\n\n" + utc_now() + ", " + exporter_version(s.exporter) + ".\nMachine: " +
-                   machine_line(ctx.machine) + "; load average " + load_average() + " at the start.\n\n");
+  ctx.report.print("# cgio benchmarks" + std::string(s.smoke ? " (smoke run: tiny counts, not figures)" : "") + "\n\n" +
+                   utc_now() + ", " + exporter_version(s.exporter) + ".\nMachine: " + machine_line(ctx.machine) +
+                   "; load average " + load_average() + " at the start.\n\n");
   bool all_measured = true;
   for (const std::string& part : parts) {
     Result<void> r = Error{"unknown part"};

@@ -19,10 +19,10 @@
 #include <sstream>
 #include <thread>
 
-#include "util/bpf_handles.h"
 #include "cgio_bench_choices.skel.h"
 #include "exporter_process.h"
 #include "parts.h"
+#include "util/bpf_handles.h"
 
 namespace cgio::bench {
 namespace {
@@ -103,7 +103,8 @@ struct Round {
 
 Result<Round> run_threads(const Context& ctx, const std::string& cgroup_dir, const std::string& dir) {
   const Settings& s = ctx.settings;
-  auto child = ChildProcess::spawn({s.self, "--worker", "concurrency", cgroup_dir, fixed(s.concurrency_seconds, 3), dir});
+  auto child =
+      ChildProcess::spawn({s.self, "--worker", "concurrency", cgroup_dir, fixed(s.concurrency_seconds, 3), dir});
   if (!child) return Error{child.error()};
   const int status = (*child)->wait(static_cast<int>(s.concurrency_seconds * 1000) + 60000, interrupted);
   const std::string out = (*child)->output();
@@ -131,9 +132,12 @@ constexpr Choice kChoices[] = {Choice::kPerCpu, Choice::kSharedAtomic, Choice::k
 
 const char* choice_name(Choice c) {
   switch (c) {
-    case Choice::kPerCpu: return "per-CPU hash, plain adds (as cgio)";
-    case Choice::kSharedAtomic: return "shared hash, atomic adds";
-    case Choice::kSharedPlain: return "shared hash, plain adds";
+    case Choice::kPerCpu:
+      return "per-CPU hash, plain adds (as cgio)";
+    case Choice::kSharedAtomic:
+      return "shared hash, atomic adds";
+    case Choice::kSharedPlain:
+      return "shared hash, plain adds";
   }
   return "?";
 }
@@ -142,9 +146,12 @@ using ChoicesPtr = std::unique_ptr<cgio_bench_choices, decltype(&cgio_bench_choi
 
 bpf_program* choice_program(cgio_bench_choices& skel, Choice c) {
   switch (c) {
-    case Choice::kPerCpu: return skel.progs.percpu;
-    case Choice::kSharedAtomic: return skel.progs.shared_atomic;
-    case Choice::kSharedPlain: return skel.progs.shared_plain;
+    case Choice::kPerCpu:
+      return skel.progs.percpu;
+    case Choice::kSharedAtomic:
+      return skel.progs.shared_atomic;
+    case Choice::kSharedPlain:
+      return skel.progs.shared_plain;
   }
   return nullptr;
 }
@@ -254,29 +261,34 @@ Result<void> run_concurrency(Context& ctx) {
              lost == 0 && lost_bytes == 0 ? "lost 0"
                                           : std::to_string(lost) + " calls, " + std::to_string(lost_bytes) + " bytes"});
   std::string text = "## Concurrency\n\n" + machine_note(ctx) + "\n\n";
-  text += std::to_string(kThreads) + " threads of one process in one fresh cgroup each pwrite 64 bytes to their own "
-          "tmpfs file flat out for " + fixed(s.concurrency_seconds, 1) + " s (not pinned: the scheduler spreads and "
-          "migrates them), " + std::to_string(s.concurrency_rounds) + " rounds with nothing attached and with a fresh "
+  text += std::to_string(kThreads) +
+          " threads of one process in one fresh cgroup each pwrite 64 bytes to their own "
+          "tmpfs file flat out for " +
+          fixed(s.concurrency_seconds, 1) +
+          " s (not pinned: the scheduler spreads and "
+          "migrates them), " +
+          std::to_string(s.concurrency_rounds) +
+          " rounds with nothing attached and with a fresh "
           "cgio_exporter, interleaved. Writes made are summed over the cgio rounds and compared with "
           "cgio_vfs_writes_total and cgio_vfs_write_bytes_total of the cgroup.\n\n";
   text += table.markdown() + "\n";
 
-  Table choice_table({"how the count is kept (bench-only programs)", "ns/op per thread (median)", "+ns",
-                      "writes made", "writes counted", "lost"});
+  Table choice_table({"how the count is kept (bench-only programs)", "ns/op per thread (median)", "+ns", "writes made",
+                      "writes counted", "lost"});
   for (size_t i = 0; i < std::size(kChoices); ++i) {
     const ChoiceFigures& f = choice_figures[i];
     const double ns = median(f.ns);
     const int64_t missing = static_cast<int64_t>(f.made) - static_cast<int64_t>(f.counted);
-    choice_table.row({choice_name(kChoices[i]), fixed(ns, 0), fixed(ns - base, 0), std::to_string(f.made),
-                      std::to_string(f.counted),
-                      missing == 0 ? "lost 0"
-                                   : "lost " + std::to_string(missing) + " (" +
-                                         fixed(100.0 * static_cast<double>(missing) / static_cast<double>(f.made), 3) +
-                                         "%)"});
+    choice_table.row(
+        {choice_name(kChoices[i]), fixed(ns, 0), fixed(ns - base, 0), std::to_string(f.made), std::to_string(f.counted),
+         missing == 0 ? "lost 0"
+                      : "lost " + std::to_string(missing) + " (" +
+                            fixed(100.0 * static_cast<double>(missing) / static_cast<double>(f.made), 3) + "%)"});
   }
-  text += "Per-CPU values against one value shared by all CPUs, in the same interleaved rounds: a minimal program on "
-          "sys_exit_pwrite64 (cgroup id, hash lookup, calls and bytes) in three versions, one attached at a time "
-          "(tests/bench/choices.bpf.c); +ns against the same baseline.\n\n";
+  text +=
+      "Per-CPU values against one value shared by all CPUs, in the same interleaved rounds: a minimal program on "
+      "sys_exit_pwrite64 (cgroup id, hash lookup, calls and bytes) in three versions, one attached at a time "
+      "(tests/bench/bpf/choices.bpf.c); +ns against the same baseline.\n\n";
   text += choice_table.markdown() + "\n";
   ctx.report.print(text);
   ctx.targets.push_back({"zero lost updates under concurrency",

@@ -48,7 +48,8 @@ Result<ExporterMaps> ExporterMaps::find(pid_t pid) {
     *slot = std::move(fd);
   }
   if (!maps.vfs_.valid() || !maps.net_.valid()) {
-    return Error{"process " + std::to_string(pid) + " holds no map named " + (maps.vfs_.valid() ? "cgio_net" : "cgio_vfs")};
+    return Error{"process " + std::to_string(pid) + " holds no map named " +
+                 (maps.vfs_.valid() ? "cgio_net" : "cgio_vfs")};
   }
   return maps;
 }

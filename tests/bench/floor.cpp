@@ -64,7 +64,8 @@ Result<std::vector<Hook>> cgio_hooks(KernelView& kernel, ProbeType type, std::ve
     }
     for (std::string_view program : chosen->impl->programs) {
       const bpf_program* prog = bpf_object__find_program_by_name(obj.get(), std::string(program).c_str());
-      if (prog == nullptr) return Error{"object " + std::string(spec->name) + " has no program " + std::string(program)};
+      if (prog == nullptr)
+        return Error{"object " + std::string(spec->name) + " has no program " + std::string(program)};
       hooks.push_back({p.operation, std::string(program), bpf_program__section_name(prog)});
     }
   }
@@ -80,11 +81,16 @@ Result<Floor> Floor::attach(KernelView& kernel, const std::vector<Hook>& hooks) 
     const std::string kind = s.substr(0, slash);
     const std::string target = slash == std::string::npos ? std::string() : s.substr(slash + 1);
     Result<TrivialProgram> t = Error{"section " + s + " of " + h.program + ": no trivial equivalent"};
-    if (kind == "tracepoint") t = TrivialProgram::tracepoint(kernel.tracefs(), target);
-    else if (kind == "tp_btf") t = TrivialProgram::btf_tracepoint(kernel.vmlinux_btf(), target);
-    else if (kind == "fexit") t = TrivialProgram::fexit(kernel.vmlinux_btf(), target);
-    else if (kind == "kprobe") t = TrivialProgram::kprobe(target, true, false);
-    else if (kind == "kretprobe") t = TrivialProgram::kprobe(target, false, true);
+    if (kind == "tracepoint")
+      t = TrivialProgram::tracepoint(kernel.tracefs(), target);
+    else if (kind == "tp_btf")
+      t = TrivialProgram::btf_tracepoint(kernel.vmlinux_btf(), target);
+    else if (kind == "fexit")
+      t = TrivialProgram::fexit(kernel.vmlinux_btf(), target);
+    else if (kind == "kprobe")
+      t = TrivialProgram::kprobe(target, true, false);
+    else if (kind == "kretprobe")
+      t = TrivialProgram::kprobe(target, false, true);
     if (!t) return Error{"floor for " + h.program + " (" + s + "): " + t.error()};
     floor.programs_.push_back(std::move(t.value()));
   }

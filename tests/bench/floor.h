@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "util/bpf_handles.h"
 #include "kernel/kernel.h"
 #include "kernel/probes.h"
-#include "util/result.h"
 #include "kernel/tracefs.h"
+#include "util/bpf_handles.h"
+#include "util/result.h"
 
 namespace cgio::bench {
 

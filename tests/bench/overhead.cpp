@@ -142,9 +142,8 @@ int overhead_worker(const std::vector<std::string>& args) {
   });
   ns[3] = time_loop(warmup, n, [&] { return write(dn, buf, kIoSize) == io; });
   ns[4] = time_loop(warmup, n, [&] { return send(utx, buf, kIoSize, 0) == io && recv(urx, buf, kIoSize, 0) == io; });
-  ns[5] = time_loop(warmup, n, [&] {
-    return send(tcl, buf, kIoSize, 0) == io && recv(tsv, buf, kIoSize, MSG_WAITALL) == io;
-  });
+  ns[5] = time_loop(warmup, n,
+                    [&] { return send(tcl, buf, kIoSize, 0) == io && recv(tsv, buf, kIoSize, MSG_WAITALL) == io; });
   ns[6] = time_loop(warmup, n, [] { return syscall(SYS_getppid) > 0; });
 
   std::ostringstream out;
@@ -194,11 +193,11 @@ struct WorkerRun {
 Result<WorkerRun> run_worker(const Context& ctx, const std::string& cgroup_dir, const std::string& file, int cpu) {
   const Settings& s = ctx.settings;
   auto child = ChildProcess::spawn({s.self, "--worker", "overhead", cgroup_dir, std::to_string(cpu),
-                             std::to_string(s.iterations), std::to_string(s.warmup), file});
+                                    std::to_string(s.iterations), std::to_string(s.warmup), file});
   if (!child) return Error{child.error()};
   // Generous: 200 µs per operation is far slower than anything here.
-  const auto timeout_ms = static_cast<int>(std::min<uint64_t>(
-      60000 + (s.iterations + s.warmup) * kWorkloadCount / 5, 3600000));
+  const auto timeout_ms =
+      static_cast<int>(std::min<uint64_t>(60000 + (s.iterations + s.warmup) * kWorkloadCount / 5, 3600000));
   const int status = (*child)->wait(timeout_ms, interrupted);
   const std::string out = (*child)->output();
   if (!exited_ok(status)) return Error{"workload process: " + describe_status(status) + ": " + out};
@@ -268,7 +267,8 @@ Result<void> check_cgio_counts(uint16_t port, const std::string& cgroup, const W
   // Every counter of the contract: those the workload did not touch must be 0.
   std::map<std::string, uint64_t> want = run.counts;
   for (const char* op : {"read", "write"}) {
-    for (const char* what : {"s", "_bytes", "_errors"}) want.emplace(std::string("cgio_vfs_") + op + what + "_total", 0);
+    for (const char* what : {"s", "_bytes", "_errors"})
+      want.emplace(std::string("cgio_vfs_") + op + what + "_total", 0);
   }
   for (const char* op : {"open", "create", "unlink", "mkdir", "rmdir"}) {
     want.emplace(std::string("cgio_vfs_") + op + "s_total", 0);
@@ -338,8 +338,11 @@ size_t tracing_programs_loaded() {
       case BPF_PROG_TYPE_KPROBE:
       case BPF_PROG_TYPE_TRACING:
       case BPF_PROG_TYPE_RAW_TRACEPOINT:
-      case BPF_PROG_TYPE_PERF_EVENT: ++n; break;
-      default: break;
+      case BPF_PROG_TYPE_PERF_EVENT:
+        ++n;
+        break;
+      default:
+        break;
     }
   }
   return n;
@@ -381,8 +384,8 @@ Result<void> run_overhead(Context& ctx) {
     }
     std::vector<std::string> sections;
     for (const Hook& h : *hooks) sections.push_back(h.section);
-    notes += "- floor (" + t + "): " + std::to_string(hooks->size()) + " empty programs, one per cgio program: " +
-             join(sections, ", ") + ".\n";
+    notes += "- floor (" + t + "): " + std::to_string(hooks->size()) +
+             " empty programs, one per cgio program: " + join(sections, ", ") + ".\n";
     if (!uncounted.empty()) notes += "- cgio (" + t + ") cannot count here: " + join(uncounted, ", ") + ".\n";
     usable.emplace_back(type, std::move(hooks.value()));
   }
@@ -414,8 +417,8 @@ Result<void> run_overhead(Context& ctx) {
     for (size_t c = 0; c < configs.size(); ++c) {
       if (interrupted()) return Error{"interrupted"};
       const Config& config = configs[c];
-      auto cg = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-" + config.slug +
-                               "-" + std::to_string(round));
+      auto cg = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-" + config.slug + "-" +
+                               std::to_string(round));
       if (!cg) return Error{cg.error()};
       const std::string label = cgroup_label(ctx.cgroup_root, cg->dir());
       const std::string where = config.name + ", round " + std::to_string(round + 1);
@@ -439,8 +442,8 @@ Result<void> run_overhead(Context& ctx) {
         case Kind::cgio: {
           std::string err;
           exporter = test::ExporterProcess::start(
-              s.exporter, {"--web.listen-address=127.0.0.1:0", "--bpf.probe-type=" + std::string(to_string(config.type))},
-              &err);
+              s.exporter,
+              {"--web.listen-address=127.0.0.1:0", "--bpf.probe-type=" + std::string(to_string(config.type))}, &err);
           if (!exporter) return Error{where + ": cgio_exporter did not start: " + err};
           if (round == 0) {
             std::vector<std::string> floor_ops;
@@ -454,10 +457,11 @@ Result<void> run_overhead(Context& ctx) {
             }
             std::sort(floor_ops.begin(), floor_ops.end());
             const auto attached = attached_operations(exporter->port());
-            notes += attached == floor_ops
-                         ? "- " + config.name + " counts the operations the floor hooks: " + join(attached, ", ") + ".\n"
-                         : "- **" + config.name + " counts " + join(attached, ", ") + " but the floor hooks " +
-                               join(floor_ops, ", ") + "**.\n";
+            notes +=
+                attached == floor_ops
+                    ? "- " + config.name + " counts the operations the floor hooks: " + join(attached, ", ") + ".\n"
+                    : "- **" + config.name + " counts " + join(attached, ", ") + " but the floor hooks " +
+                          join(floor_ops, ", ") + "**.\n";
           }
           break;
         }
@@ -549,7 +553,8 @@ Result<void> run_overhead(Context& ctx) {
   text += std::to_string(s.rounds) + " rounds of " + std::to_string(configs.size()) + " configs, interleaved; " +
           std::to_string(s.iterations) + " operations per workload and round after " + std::to_string(s.warmup) +
           " of warm-up, timed with CLOCK_MONOTONIC around the loop, in one process pinned to CPU " +
-          std::to_string(cpu) + " in a fresh cgroup per round. Figures are medians across rounds; +ns is a "
+          std::to_string(cpu) +
+          " in a fresh cgroup per round. Figures are medians across rounds; +ns is a "
           "config's median minus the baseline's; the ratios divide added ns.\n\n";
   text += table.markdown() + "\n";
   text += "Checks:\n\n";

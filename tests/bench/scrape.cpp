@@ -13,9 +13,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include "maps/counter_source.h"
 #include "exporter_maps.h"
 #include "exporter_process.h"
+#include "maps/counter_source.h"
 #include "parts.h"
 
 namespace cgio::bench {
@@ -188,7 +188,8 @@ Result<void> run_scrape(Context& ctx) {
     for (int i = 0; i < s.scrapes && !interrupted(); ++i) {
       const TimedGet plain = timed_get(exporter->port(), "/metrics", false);
       const TimedGet gz = timed_get(exporter->port(), "/metrics", true);
-      if (plain.status != 200 || gz.status != 200) return Error{"scrape at " + std::to_string(size) + " cgroups failed"};
+      if (plain.status != 200 || gz.status != 200)
+        return Error{"scrape at " + std::to_string(size) + " cgroups failed"};
       ms.push_back(static_cast<double>(plain.ns) / 1e6);
       bytes.push_back(static_cast<double>(plain.bytes));
       gzip_ms.push_back(static_cast<double>(gz.ns) / 1e6);
@@ -208,14 +209,13 @@ Result<void> run_scrape(Context& ctx) {
   if (!exited_ok(status)) return Error{"cgio_exporter stopped with " + describe_status(status)};
 
   // --- the report -------------------------------------------------------------
-  Table table({"cgroups", "series", "first scrape ms", "scrape ms", "ms per 1,000 cgroups", "bytes",
-               "gzip scrape ms", "gzip bytes", "VmRSS MiB"});
+  Table table({"cgroups", "series", "first scrape ms", "scrape ms", "ms per 1,000 cgroups", "bytes", "gzip scrape ms",
+               "gzip bytes", "VmRSS MiB"});
   std::vector<double> x, y_ms, y_bytes, y_rss;
   for (const SizeResult& r : results) {
     table.row({with_commas(r.cgroups), with_commas(r.series), fixed(r.first_ms, 1), fixed(r.ms, 1),
                fixed(r.ms * 1000.0 / static_cast<double>(r.cgroups), 1), with_commas(static_cast<uint64_t>(r.bytes)),
-               fixed(r.gzip_ms, 1),
-               with_commas(static_cast<uint64_t>(r.gzip_bytes)), fixed(r.rss_mib, 1)});
+               fixed(r.gzip_ms, 1), with_commas(static_cast<uint64_t>(r.gzip_bytes)), fixed(r.rss_mib, 1)});
     x.push_back(static_cast<double>(r.cgroups));
     y_ms.push_back(r.ms);
     y_bytes.push_back(r.bytes);
@@ -244,18 +244,24 @@ Result<void> run_scrape(Context& ctx) {
             fixed(exponent(y_rss), 2)});
 
   std::string text = "## Scrape cost\n\n" + machine_note(ctx) + "\n\n";
-  text += "One exporter (`--bpf.map-entries=" + std::to_string(entries) + "`, else as shipped); at each size that "
-          "many cgroups exist under " + parent_label + " and hold a value in both `cgio_vfs` and `cgio_net` on every "
+  text += "One exporter (`--bpf.map-entries=" + std::to_string(entries) +
+          "`, else as shipped); at each size that "
+          "many cgroups exist under " +
+          parent_label +
+          " and hold a value in both `cgio_vfs` and `cgio_net` on every "
           "CPU. Plain and gzip GET /metrics (HTTP/1.0, connect to last byte), median of " +
-          std::to_string(s.scrapes) + " each; \"first scrape\" is the one right after the cgroups appeared. "
+          std::to_string(s.scrapes) +
+          " each; \"first scrape\" is the one right after the cgroups appeared. "
           "series: sample lines in the scrape. VmRSS after the scrapes. Cgroups below the root before the run "
-          "(also in every scrape): " + with_commas(already) + ".\n\n";
+          "(also in every scrape): " +
+          with_commas(already) + ".\n\n";
   text += table.markdown() + "\n";
   text += "Growth (least squares over " + std::to_string(results.size()) + " sizes" +
           (results.size() < 3 ? "; two points always fit a line" : "") + "):\n\n" + fits.markdown() + "\n";
   text += "Reading the exporter's `cgio_vfs` map at " + with_commas(sizes.back()) +
           " cgroups with its reader (PerCpuHashSource: per-CPU values summed), by batch size of "
-          "BPF_MAP_LOOKUP_BATCH; interleaved, median of " + std::to_string(s.scrapes) + ":\n\n" + *batch_table + "\n";
+          "BPF_MAP_LOOKUP_BATCH; interleaved, median of " +
+          std::to_string(s.scrapes) + ":\n\n" + *batch_table + "\n";
   ctx.report.print(text);
 
   const auto find = [&](uint64_t n) -> const SizeResult* {
@@ -288,8 +294,8 @@ Result<void> run_scrape(Context& ctx) {
   }
   const bool linear = f_ms.r2 >= 0.99 && k_tail >= 0.9 && k_tail <= 1.1;
   ctx.targets.push_back({"scrape time grows linearly",
-                         "R² " + fixed(f_ms.r2, 4) + " over " + std::to_string(results.size()) +
-                             " sizes, exponent " + fixed(k_tail, 2) + " between the largest two",
+                         "R² " + fixed(f_ms.r2, 4) + " over " + std::to_string(results.size()) + " sizes, exponent " +
+                             fixed(k_tail, 2) + " between the largest two",
                          results.size() < 3 ? "n/a (fewer than 3 sizes)"
                          : linear           ? "met (R² >= 0.99, exponent 0.9-1.1)"
                                             : "not met (needs R² >= 0.99 and exponent 0.9-1.1)"});

@@ -16,8 +16,8 @@
 #include <sstream>
 #include <thread>
 
-#include "live_support.h"
 #include "kernel/mounts.h"
+#include "live_support.h"
 
 namespace cgio::test {
 namespace {
@@ -81,7 +81,8 @@ TEST_F(LiveAccounting, SlurmV2JobTotalsSumTheTasksOfItsSteps) {
   run_trigger(task1, {"reads", fs.dir(), "1000"});
 
   const Metrics m = scrape(unit->port());
-  const std::map<std::string, std::string> job_labels = {{"cgroup", job}, {"workload", "slurm"}, {"workload_id", "4242"}};
+  const std::map<std::string, std::string> job_labels = {
+      {"cgroup", job}, {"workload", "slurm"}, {"workload_id", "4242"}};
   EXPECT_EQ(value_of(m, "cgio_vfs_reads_total", job_labels), 6.0 + 1000);
   EXPECT_EQ(value_of(m, "cgio_vfs_read_bytes_total", job_labels), 455.0 + 1000);
   EXPECT_EQ(value_of(m, "cgio_vfs_writes_total", job_labels), 5.0 + 1);
@@ -148,7 +149,8 @@ TEST_F(LiveAccounting, AJobOf100MillisecondsBetweenTwoScrapesIsFullyAccounted) {
   EXPECT_EQ(value_of(m, "cgio_vfs_reads_total", labels), 6.0);
   EXPECT_EQ(value_of(m, "cgio_vfs_write_bytes_total", labels), 455.0);
   EXPECT_EQ(value_of(m, "cgio_vfs_creates_total", labels), 1.0);
-  RecordProperty("job_lived_ms", static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(lived).count()));
+  RecordProperty("job_lived_ms",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(lived).count()));
 }
 
 TEST_F(LiveAccounting, ChurnOfThousandsOfCgroupsLeavesTheMapsEmpty) {
@@ -277,8 +279,8 @@ TEST_F(LiveAccounting, CustomWorkloadPatternNamesTheUnit) {
   const std::string base = unique("batch-");
   CgroupTree tree(cgroup2_mount());
   const std::string task = tree.add("/" + base + "/run-31/worker");
-  auto exporter = start_exporter({"--cgroup.workload-pattern=/batch-[0-9]+/run-(?<workload_id>[0-9]+)",
-                                  "--no-collector.net"});
+  auto exporter =
+      start_exporter({"--cgroup.workload-pattern=/batch-[0-9]+/run-(?<workload_id>[0-9]+)", "--no-collector.net"});
   ASSERT_TRUE(exporter);
   run_trigger(task, {"reads", fs.dir(), "7"});
   const Metrics m = scrape(exporter->port());

@@ -5,8 +5,8 @@
 
 #include <signal.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "live_support.h"
 
@@ -20,8 +20,7 @@ class SharedExporter : public ::testing::Environment {
   void SetUp() override {
     if (!running_as_root()) return;
     std::string error;
-    exporter_ = ExporterProcess::start(exporter_bin(), exporter_args({"--web.listen-address=127.0.0.1:0"}),
-                                       &error);
+    exporter_ = ExporterProcess::start(exporter_bin(), exporter_args({"--web.listen-address=127.0.0.1:0"}), &error);
     ASSERT_NE(exporter_, nullptr) << error;
     g_exporter = exporter_.get();
   }
@@ -108,14 +107,18 @@ TEST_F(LiveCounts, MkdirRmdirUnlinkAndUnlinkat) {
 
 Expected tcp(const std::string& family) {
   const std::string l = "{family=" + family + ",protocol=tcp}";
-  return {{"cgio_net_sent_bytes_total" + l, 10000}, {"cgio_net_sends_total" + l, 4},
-          {"cgio_net_received_bytes_total" + l, 10000}, {"cgio_net_receives_total" + l, 4}};
+  return {{"cgio_net_sent_bytes_total" + l, 10000},
+          {"cgio_net_sends_total" + l, 4},
+          {"cgio_net_received_bytes_total" + l, 10000},
+          {"cgio_net_receives_total" + l, 4}};
 }
 
 Expected udp(const std::string& family) {
   const std::string l = "{family=" + family + ",protocol=udp}";
-  return {{"cgio_net_sent_bytes_total" + l, 600}, {"cgio_net_sends_total" + l, 3},
-          {"cgio_net_received_bytes_total" + l, 600}, {"cgio_net_receives_total" + l, 3}};
+  return {{"cgio_net_sent_bytes_total" + l, 600},
+          {"cgio_net_sends_total" + l, 3},
+          {"cgio_net_received_bytes_total" + l, 600},
+          {"cgio_net_receives_total" + l, 3}};
 }
 
 // Socket read()/write() count as network I/O and never as file I/O: the
@@ -216,8 +219,8 @@ TEST_F(LiveCounts, CountersOnlyGrowBetweenScrapes) {
 TEST_F(LiveCounts, SelfMetricsReportEveryOperationAttached) {
   const Metrics m = scrape_shared();
   const std::string want_type = expected_probe_type();
-  for (const char* op : {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir",
-                         "net_send", "net_receive"}) {
+  for (const char* op :
+       {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir", "net_send", "net_receive"}) {
     const auto s = find_sample_with(m, "cgio_bpf_program_attached", {{"program", op}});
     ASSERT_TRUE(s) << op << " is not reported";
     if (expected_uncounted(op)) {

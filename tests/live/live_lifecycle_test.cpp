@@ -14,8 +14,8 @@
 #include <cstring>
 #include <set>
 
-#include "util/bpf_handles.h"
 #include "live_support.h"
+#include "util/bpf_handles.h"
 
 namespace cgio::test {
 namespace {
@@ -141,8 +141,7 @@ TEST_F(LiveLifecycle, SigintStopsCleanlyToo) {
   ASSERT_TRUE(exporter);
   const int status = exporter->stop(SIGINT);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << exporter->log();
-  EXPECT_NE(exporter->log().find("msg=\"shutting down\" signal=Interrupt"), std::string::npos)
-      << exporter->log();
+  EXPECT_NE(exporter->log().find("msg=\"shutting down\" signal=Interrupt"), std::string::npos) << exporter->log();
 }
 
 TEST_F(LiveLifecycle, ListenAddressInUseIsAClearErrorAndNonZeroExit) {
@@ -159,8 +158,7 @@ TEST_F(LiveLifecycle, ListenAddressInUseIsAClearErrorAndNonZeroExit) {
   std::string output;
   const int status = run_command(exporter_args({exporter_bin(), "--web.listen-address=" + address}), &output);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
-  EXPECT_NE(output.find("cannot listen on " + address + ": Address already in use"), std::string::npos)
-      << output;
+  EXPECT_NE(output.find("cannot listen on " + address + ": Address already in use"), std::string::npos) << output;
 }
 
 TEST_F(LiveLifecycle, WithoutCapabilitiesTheMissingOnesAreNamed) {

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <numeric>
 
-#include "util/bpf_handles.h"
-#include "maps/counter_source.h"
 #include "live_support.h"
+#include "maps/counter_source.h"
+#include "util/bpf_handles.h"
 
 namespace cgio::test {
 namespace {
@@ -18,8 +18,8 @@ namespace {
 class FilledMap {
  public:
   FilledMap(uint32_t entries, size_t fields) : fields_(fields), ncpus_(libbpf_num_possible_cpus()) {
-    fd_.reset(bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "cgio_test", 8,
-                             static_cast<uint32_t>(fields * 8), entries, nullptr));
+    fd_.reset(
+        bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "cgio_test", 8, static_cast<uint32_t>(fields * 8), entries, nullptr));
     EXPECT_TRUE(fd_.valid());
     std::vector<uint64_t> value(fields * ncpus_);
     for (uint64_t key = 1; key <= entries; ++key) {

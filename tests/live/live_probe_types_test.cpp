@@ -14,13 +14,13 @@
 #include <cstring>
 #include <fstream>
 
-#include "util/bpf_handles.h"
 #include "live_support.h"
+#include "util/bpf_handles.h"
 
 namespace cgio::test {
 namespace {
 
-const char* const kOps[] = {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir",
+const char* const kOps[] = {"vfs_read",   "vfs_write", "vfs_open", "vfs_mkdir",
                             "vfs_unlink", "vfs_rmdir", "net_send", "net_receive"};
 const char* const kTypes[] = {"fentry", "kprobe", "tracepoint"};
 
@@ -37,8 +37,7 @@ int count_cgio_programs() {
     Fd fd(bpf_prog_get_fd_by_id(id));
     bpf_prog_info info{};
     __u32 len = sizeof(info);
-    if (fd.valid() && bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0 &&
-        std::strncmp(info.name, "cgio_", 5) == 0) {
+    if (fd.valid() && bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0 && std::strncmp(info.name, "cgio_", 5) == 0) {
       ++count;
     }
   }
@@ -106,9 +105,9 @@ TEST_F(LiveProbeTypes, AutoTakesTheCheapestWorkingTypeAndSaysWhyNotTheOthers) {
       const auto status = find_sample_with(m, "cgio_bpf_program_status", {{"program", op}, {"probe_type", type}});
       ASSERT_TRUE(status) << op << ": no status for the cheaper type " << type;
       EXPECT_NE(status->labels.at("status"), "attached");
-      EXPECT_NE(log.find(std::string("msg=\"probe type not usable for operation\" operation=") + op +
-                         " probe_type=" + type),
-                std::string::npos)
+      EXPECT_NE(
+          log.find(std::string("msg=\"probe type not usable for operation\" operation=") + op + " probe_type=" + type),
+          std::string::npos)
           << op << "/" << type << " has no logged reason; log:\n"
           << log;
     }
@@ -219,8 +218,9 @@ TEST_F(LiveProbeTypes, UnknownPrototypeDegradesToAWorkingExporterWithTheReason) 
   std::remove(btf.c_str());
 
   // The reason, in a metric and in the log.
-  EXPECT_TRUE(find_sample_with(m, "cgio_bpf_program_status",
-                               {{"program", "net_receive"}, {"probe_type", "fentry"}, {"status", "prototype_mismatch"}}))
+  EXPECT_TRUE(
+      find_sample_with(m, "cgio_bpf_program_status",
+                       {{"program", "net_receive"}, {"probe_type", "fentry"}, {"status", "prototype_mismatch"}}))
       << log;
   EXPECT_NE(log.find("no variant matches this kernel"), std::string::npos) << log;
   EXPECT_NE(log.find("tcp_recvmsg"), std::string::npos) << log;

@@ -119,18 +119,18 @@ void run_trigger(const std::string& cgroup_dir, const std::vector<std::string>& 
 }
 
 std::vector<std::string> vfs_series_keys() {
-  return {"cgio_vfs_reads_total",        "cgio_vfs_read_bytes_total",   "cgio_vfs_read_errors_total",
-          "cgio_vfs_writes_total",       "cgio_vfs_write_bytes_total",  "cgio_vfs_write_errors_total",
-          "cgio_vfs_opens_total",        "cgio_vfs_open_errors_total",  "cgio_vfs_creates_total",
-          "cgio_vfs_create_errors_total", "cgio_vfs_unlinks_total",     "cgio_vfs_unlink_errors_total",
-          "cgio_vfs_mkdirs_total",       "cgio_vfs_mkdir_errors_total", "cgio_vfs_rmdirs_total",
+  return {"cgio_vfs_reads_total",         "cgio_vfs_read_bytes_total",   "cgio_vfs_read_errors_total",
+          "cgio_vfs_writes_total",        "cgio_vfs_write_bytes_total",  "cgio_vfs_write_errors_total",
+          "cgio_vfs_opens_total",         "cgio_vfs_open_errors_total",  "cgio_vfs_creates_total",
+          "cgio_vfs_create_errors_total", "cgio_vfs_unlinks_total",      "cgio_vfs_unlink_errors_total",
+          "cgio_vfs_mkdirs_total",        "cgio_vfs_mkdir_errors_total", "cgio_vfs_rmdirs_total",
           "cgio_vfs_rmdir_errors_total"};
 }
 
 std::vector<std::string> net_series_keys() {
   std::vector<std::string> keys;
-  for (const char* name : {"cgio_net_sent_bytes_total", "cgio_net_sends_total",
-                           "cgio_net_received_bytes_total", "cgio_net_receives_total"}) {
+  for (const char* name : {"cgio_net_sent_bytes_total", "cgio_net_sends_total", "cgio_net_received_bytes_total",
+                           "cgio_net_receives_total"}) {
     for (const char* family : {"ipv4", "ipv6"}) {
       for (const char* protocol : {"tcp", "udp"}) {
         keys.push_back(std::string(name) + "{family=" + family + ",protocol=" + protocol + "}");
@@ -160,8 +160,8 @@ std::pair<std::string, std::map<std::string, std::string>> split_key(const std::
   return {key.substr(0, brace), labels};
 }
 
-void compare_group(const Metrics& metrics, const std::string& cgroup,
-                   const std::vector<std::string>& keys, const Expected& want) {
+void compare_group(const Metrics& metrics, const std::string& cgroup, const std::vector<std::string>& keys,
+                   const Expected& want) {
   bool any_expected = false;
   for (const auto& key : keys) any_expected = any_expected || (want.contains(key) && want.at(key) != 0);
   for (const auto& key : keys) {
@@ -172,8 +172,7 @@ void compare_group(const Metrics& metrics, const std::string& cgroup,
     const std::optional<double> got = sample ? std::optional<double>(sample->value) : std::nullopt;
     const uint64_t expected = want.contains(key) ? want.at(key) : 0;
     if (!got) {
-      EXPECT_FALSE(any_expected) << key << " has no series for cgroup " << cgroup
-                                 << " (expected " << expected << ")";
+      EXPECT_FALSE(any_expected) << key << " has no series for cgroup " << cgroup << " (expected " << expected << ")";
       continue;
     }
     EXPECT_EQ(static_cast<uint64_t>(*got), expected) << key << " for cgroup " << cgroup;
@@ -186,8 +185,8 @@ void expect_cgroup_counts(const Metrics& metrics, const std::string& cgroup, con
   const auto vfs = vfs_series_keys();
   const auto net = net_series_keys();
   for (const auto& [key, value] : want) {
-    const bool known = std::find(vfs.begin(), vfs.end(), key) != vfs.end() ||
-                       std::find(net.begin(), net.end(), key) != net.end();
+    const bool known =
+        std::find(vfs.begin(), vfs.end(), key) != vfs.end() || std::find(net.begin(), net.end(), key) != net.end();
     EXPECT_TRUE(known) << "test expects unknown series " << key;
   }
   compare_group(metrics, cgroup, vfs, want);

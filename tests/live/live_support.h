@@ -15,13 +15,13 @@ namespace cgio::test {
 
 // Skips the test when not root, unless CGIO_REQUIRE_ROOT_TESTS=1 (CI), where
 // a missing privilege is a failure: the tier must not silently not run.
-#define CGIO_REQUIRE_ROOT()                                                              \
-  do {                                                                                   \
-    if (!::cgio::test::running_as_root()) {                                              \
-      if (::cgio::test::root_tests_required())                                           \
-        FAIL() << "live-kernel tests need root (CGIO_REQUIRE_ROOT_TESTS=1 is set)";      \
-      GTEST_SKIP() << "live-kernel tests need root; skipped";                            \
-    }                                                                                    \
+#define CGIO_REQUIRE_ROOT()                                                         \
+  do {                                                                              \
+    if (!::cgio::test::running_as_root()) {                                         \
+      if (::cgio::test::root_tests_required())                                      \
+        FAIL() << "live-kernel tests need root (CGIO_REQUIRE_ROOT_TESTS=1 is set)"; \
+      GTEST_SKIP() << "live-kernel tests need root; skipped";                       \
+    }                                                                               \
   } while (0)
 
 bool running_as_root();
@@ -46,10 +46,10 @@ std::string expected_probe_type();
 bool expected_uncounted(const std::string& operation);
 
 // Skips a test whose operation this run declares uncounted.
-#define CGIO_SKIP_IF_UNCOUNTED(op)                                                        \
-  do {                                                                                    \
-    if (::cgio::test::expected_uncounted(op))                                             \
-      GTEST_SKIP() << op << " is declared uncounted in this run (CGIO_TEST_UNCOUNTED)";   \
+#define CGIO_SKIP_IF_UNCOUNTED(op)                                                      \
+  do {                                                                                  \
+    if (::cgio::test::expected_uncounted(op))                                           \
+      GTEST_SKIP() << op << " is declared uncounted in this run (CGIO_TEST_UNCOUNTED)"; \
   } while (0)
 
 // A new cgroup directly under the cgroup2 mount, removed on destruction.

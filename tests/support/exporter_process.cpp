@@ -14,8 +14,7 @@
 #include "kernel/mounts.h"
 
 namespace cgio::test {
-std::unique_ptr<ExporterProcess> ExporterProcess::start(const std::string& binary,
-                                                        const std::vector<std::string>& args,
+std::unique_ptr<ExporterProcess> ExporterProcess::start(const std::string& binary, const std::vector<std::string>& args,
                                                         std::string* error, int timeout_seconds) {
   std::vector<std::string> argv{binary};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -37,8 +36,7 @@ std::unique_ptr<ExporterProcess> ExporterProcess::start(const std::string& binar
       },
       timeout_seconds * 1000);
   if (!is_ready) {
-    *error = (p->process_->output_closed() ? "exporter exited before it was ready"
-                                                  : "exporter not ready in time") +
+    *error = (p->process_->output_closed() ? "exporter exited before it was ready" : "exporter not ready in time") +
              std::string("; its log:\n") + p->process_->output();
     return nullptr;  // the child is killed and reaped
   }

@@ -22,8 +22,7 @@ class ExporterProcess {
  public:
   // Starts `binary args...` and waits until it logs msg=ready (or exits).
   // Returns null with `error` set when it did not become ready.
-  static std::unique_ptr<ExporterProcess> start(const std::string& binary,
-                                                const std::vector<std::string>& args,
+  static std::unique_ptr<ExporterProcess> start(const std::string& binary, const std::vector<std::string>& args,
                                                 std::string* error, int timeout_seconds = 60);
 
   uint16_t port() const { return port_; }

@@ -147,7 +147,8 @@ static void scenario_opens(const char *dir)
 	expect(syscall(SYS_open, missing, O_RDONLY), -ENOENT, "open missing");
 	expect(syscall(SYS_openat, AT_FDCWD, missing, O_RDONLY), -ENOENT, "openat missing");
 	/* openat2 creating a file: open + create */
-	fd = expect_fd(syscall(SYS_openat2, AT_FDCWD, created2, &how, sizeof(how)), "openat2 O_CREAT");
+	fd = expect_fd(syscall(SYS_openat2, AT_FDCWD, created2, &how, sizeof(how)),
+		       "openat2 O_CREAT");
 	close(fd);
 	/* creat of a new file, then of an existing one (no create) */
 	fd = expect_fd(syscall(SYS_creat, created3, 0600), "creat new");
@@ -179,7 +180,8 @@ static void scenario_dirs(const char *dir)
 	expect(syscall(SYS_rmdir, d1), 0, "rmdir");
 	expect(syscall(SYS_rmdir, d1), -ENOENT, "rmdir missing");
 	expect(syscall(SYS_unlinkat, AT_FDCWD, d2, AT_REMOVEDIR), 0, "unlinkat AT_REMOVEDIR");
-	expect(syscall(SYS_unlinkat, AT_FDCWD, d2, AT_REMOVEDIR), -ENOENT, "unlinkat AT_REMOVEDIR missing");
+	expect(syscall(SYS_unlinkat, AT_FDCWD, d2, AT_REMOVEDIR), -ENOENT,
+	       "unlinkat AT_REMOVEDIR missing");
 	fd = expect_fd(open(file, O_CREAT | O_EXCL | O_WRONLY, 0600), "create file");
 	close(fd);
 	expect(syscall(SYS_unlink, d1), -ENOENT, "unlink missing");
@@ -260,7 +262,8 @@ static void scenario_udp(int family)
 	const int sizes[3] = {100, 200, 300};
 
 	for (int i = 0; i < 3; i++)
-		expect(sendto(sfd, buf, sizes[i], 0, (struct sockaddr *)&addr, len), sizes[i], "sendto");
+		expect(sendto(sfd, buf, sizes[i], 0, (struct sockaddr *)&addr, len), sizes[i],
+		       "sendto");
 	for (int i = 0; i < 3; i++)
 		expect(recvfrom(rfd, buf, sizeof(buf), 0, NULL, NULL), sizes[i], "recvfrom");
 	close(sfd);
@@ -328,7 +331,8 @@ static void scenario_threads(const char *dir, long n)
 	}
 }
 
-/* n reads of 1 byte from a regular file in `dir`: opens 1, creates 1, writes 1, reads n, unlinks 1 */
+/* n reads of 1 byte from a regular file in `dir`: opens 1, creates 1, writes 1, reads n, unlinks 1
+ */
 static void scenario_reads(const char *dir, long n)
 {
 	const char *f = join(dir, "reads");

@@ -132,8 +132,7 @@ TEST(AccountingLog, EscapesAwkwardCgroupPaths) {
   auto log = open_log(dir.file());
   auto r = slurm_job(9);
   r.workload_id = "say \"hi\"";
-  r.cgroup = std::string("/machine.slice/machine-qemu\\x2d1\\x2dvm1.scope/a\"b\\c") +
-             "\x01\n\t\x1f\x7f/" +
+  r.cgroup = std::string("/machine.slice/machine-qemu\\x2d1\\x2dvm1.scope/a\"b\\c") + "\x01\n\t\x1f\x7f/" +
              "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80/" +  // valid: e-acute, euro, emoji stay raw
              "\xff\xc0\xaf/" +                          // never valid; overlong '/'
              "\xed\xa0\x80/" +                          // a UTF-16 surrogate
@@ -332,7 +331,7 @@ TEST(AccountingLog, CreatesTheFileWithMode0640AndWritesNothing) {
   auto log = AccountingLog::open(dir.file(), kBoot);
   ::umask(old_mask);
   ASSERT_TRUE(log) << log.error();
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(dir.file().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
   EXPECT_EQ(st.st_size, 0);
@@ -384,8 +383,8 @@ TEST(AccountingLog, UnwritableDirectoryIsAnErrorNamingThePath) {
   fs::create_directory(ro);
   fs::permissions(dir.root(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                   fs::perms::others_read | fs::perms::others_exec);
-  fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
-                          fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read | fs::perms::group_exec |
+                          fs::perms::others_read | fs::perms::others_exec);
   const std::string path = ro + "/accounting.jsonl";
   bool skipped = false;
   const std::string err = open_error_unprivileged(path, &skipped);
@@ -486,8 +485,7 @@ TEST(ReadBootId, MissingOrEmptyIsAnError) {
   TempDir dir;
   auto missing = read_boot_id(dir.root());
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error(),
-            "cannot read " + dir.root() + "/sys/kernel/random/boot_id: No such file or directory");
+  EXPECT_EQ(missing.error(), "cannot read " + dir.root() + "/sys/kernel/random/boot_id: No such file or directory");
   fs::create_directories(dir.root() + "/sys/kernel/random");
   spew(dir.root() + "/sys/kernel/random/boot_id", "\n");
   auto empty = read_boot_id(dir.root());

@@ -72,13 +72,13 @@ class BtfBuilder {
 
 // The hooked functions as a kernel generation declares them.
 struct KernelShape {
-  bool long_namei = false;        // do_* returning long, user-pointer paths (before 5.15)
-  int recvmsg_params = 5;         // 6 before 5.19, 5 until 6.17, 4 on 6.18+
-  bool sendpage = false;          // before 6.5
-  bool sock_length_tps = false;   // 6.3+
-  bool task_pt_regs = false;      // 5.15+
-  bool vfs_readv = true;          // false: inlined away
-  bool rdonly_cast = false;       // the bpf_rdonly_cast kfunc (6.2+)
+  bool long_namei = false;       // do_* returning long, user-pointer paths (before 5.15)
+  int recvmsg_params = 5;        // 6 before 5.19, 5 until 6.17, 4 on 6.18+
+  bool sendpage = false;         // before 6.5
+  bool sock_length_tps = false;  // 6.3+
+  bool task_pt_regs = false;     // 5.15+
+  bool vfs_readv = true;         // false: inlined away
+  bool rdonly_cast = false;      // the bpf_rdonly_cast kfunc (6.2+)
 };
 
 inline KernelBtf shaped_btf(const KernelShape& k) {

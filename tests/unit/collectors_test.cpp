@@ -7,9 +7,9 @@
 
 #include "collectors/bpf_status.h"
 #include "collectors/cgroup_counters.h"
-#include "maps/counter_source.h"
-#include "fixture_tree.h"
 #include "collectors/scrape.h"
+#include "fixture_tree.h"
+#include "maps/counter_source.h"
 
 #include <limits>
 
@@ -36,9 +36,7 @@ class FixedSource final : public CounterSource {
   CounterSnapshot snapshot_;
 };
 
-std::string render(const prometheus::Collectable& c) {
-  return prometheus::TextSerializer().Serialize(c.Collect());
-}
+std::string render(const prometheus::Collectable& c) { return prometheus::TextSerializer().Serialize(c.Collect()); }
 
 std::string render(const CgroupCountersCollector& c) {
   std::string text;
@@ -113,17 +111,20 @@ TEST(CgroupCountersCollector, RendersWorkloadLabelsSumsUnitsAndFoldsUnknownIds) 
   const auto stats = c.collect(sink);
   EXPECT_EQ(stats.unresolved, 2u);
   EXPECT_EQ(stats.map_entries, 5u);
-  EXPECT_EQ(render(c),
-            "# HELP x_calls_total Calls.\n"
-            "# TYPE x_calls_total counter\n"
-            "x_calls_total{cgroup=\"unresolved\",workload=\"cgroup\",workload_id=\"unresolved\"} 16\n"
-            "x_calls_total{cgroup=\"/system.slice/slurmstepd.scope/job_42\",workload=\"slurm\",workload_id=\"42\"} 4\n"
-            "x_calls_total{cgroup=\"/system.slice/nginx.service\",workload=\"systemd\",workload_id=\"nginx.service\"} 5\n"
-            "# HELP x_bytes_total Bytes\\\\per \"x\"\\nline.\n"
-            "# TYPE x_bytes_total counter\n"
-            "x_bytes_total{cgroup=\"unresolved\",workload=\"cgroup\",workload_id=\"unresolved\",kind=\"k\"} 18\n"
-            "x_bytes_total{cgroup=\"/system.slice/slurmstepd.scope/job_42\",workload=\"slurm\",workload_id=\"42\",kind=\"k\"} 6\n"
-            "x_bytes_total{cgroup=\"/system.slice/nginx.service\",workload=\"systemd\",workload_id=\"nginx.service\",kind=\"k\"} 6\n");
+  EXPECT_EQ(
+      render(c),
+      "# HELP x_calls_total Calls.\n"
+      "# TYPE x_calls_total counter\n"
+      "x_calls_total{cgroup=\"unresolved\",workload=\"cgroup\",workload_id=\"unresolved\"} 16\n"
+      "x_calls_total{cgroup=\"/system.slice/slurmstepd.scope/job_42\",workload=\"slurm\",workload_id=\"42\"} 4\n"
+      "x_calls_total{cgroup=\"/system.slice/nginx.service\",workload=\"systemd\",workload_id=\"nginx.service\"} 5\n"
+      "# HELP x_bytes_total Bytes\\\\per \"x\"\\nline.\n"
+      "# TYPE x_bytes_total counter\n"
+      "x_bytes_total{cgroup=\"unresolved\",workload=\"cgroup\",workload_id=\"unresolved\",kind=\"k\"} 18\n"
+      "x_bytes_total{cgroup=\"/system.slice/slurmstepd.scope/"
+      "job_42\",workload=\"slurm\",workload_id=\"42\",kind=\"k\"} 6\n"
+      "x_bytes_total{cgroup=\"/system.slice/"
+      "nginx.service\",workload=\"systemd\",workload_id=\"nginx.service\",kind=\"k\"} 6\n");
 }
 
 TEST(ExpositionWriter, FlushesInChunksAndStopsWhenTheClientIsGone) {
@@ -191,11 +192,11 @@ TEST(MetricTables, MountTableLabelsEveryListedMountAndOther) {
 TEST(MetricTables, VfsContractNamesAndSlots) {
   const auto table = vfs_metrics();
   const std::vector<std::string> names = {
-      "cgio_vfs_reads_total",         "cgio_vfs_read_bytes_total",    "cgio_vfs_read_errors_total",
-      "cgio_vfs_writes_total",        "cgio_vfs_write_bytes_total",   "cgio_vfs_write_errors_total",
-      "cgio_vfs_opens_total",         "cgio_vfs_open_errors_total",   "cgio_vfs_creates_total",
-      "cgio_vfs_create_errors_total", "cgio_vfs_unlinks_total",       "cgio_vfs_unlink_errors_total",
-      "cgio_vfs_mkdirs_total",        "cgio_vfs_mkdir_errors_total",  "cgio_vfs_rmdirs_total",
+      "cgio_vfs_reads_total",         "cgio_vfs_read_bytes_total",   "cgio_vfs_read_errors_total",
+      "cgio_vfs_writes_total",        "cgio_vfs_write_bytes_total",  "cgio_vfs_write_errors_total",
+      "cgio_vfs_opens_total",         "cgio_vfs_open_errors_total",  "cgio_vfs_creates_total",
+      "cgio_vfs_create_errors_total", "cgio_vfs_unlinks_total",      "cgio_vfs_unlink_errors_total",
+      "cgio_vfs_mkdirs_total",        "cgio_vfs_mkdir_errors_total", "cgio_vfs_rmdirs_total",
       "cgio_vfs_rmdir_errors_total"};
   ASSERT_EQ(table.size(), names.size());
   for (size_t i = 0; i < names.size(); ++i) {
@@ -225,53 +226,61 @@ TEST(MetricTables, NetSeriesCoverEveryProtocolFamilySlotOnce) {
   v.counter[CGIO_NET_TCP][CGIO_NET_IPV6][CGIO_NET_RECEIVED_BYTES] = 1;
   const auto* flat = reinterpret_cast<const uint64_t*>(&v);
   for (const auto& s : table[2].series) {
-    const bool tcp6 = s.labels == std::vector<std::pair<std::string, std::string>>{{"family", "ipv6"},
-                                                                                   {"protocol", "tcp"}};
+    const bool tcp6 =
+        s.labels == std::vector<std::pair<std::string, std::string>>{{"family", "ipv6"}, {"protocol", "tcp"}};
     EXPECT_EQ(flat[s.counter], tcp6 ? 1u : 0u);
   }
 }
 
 TEST(BpfStatusCollector, ReportsEveryOperationAndLostUpdates) {
   BpfStatusCollector c("6.1.0-test",
-                       {{"vfs_read", "tracepoint", "sys_exit", true,
+                       {{"vfs_read",
+                         "tracepoint",
+                         "sys_exit",
+                         true,
                          {{"fentry", "vfs", "probe_refused"}, {"tracepoint", "sys_exit", "attached"}}},
                         {"net_send", "tracepoint", "", false, {{"tracepoint", "", "requirement_missing"}}}},
-                       [] { return Result<std::vector<uint64_t>>(std::vector<uint64_t>{5, 2, 0, 1, 0, 0, 0, 0}); },
+                       [] {
+                         return Result<std::vector<uint64_t>>(std::vector<uint64_t>{5, 2, 0, 1, 0, 0, 0, 0});
+                       },
                        {"vfs", ""});
-  EXPECT_EQ(render(c),
-            "# HELP cgio_bpf_program_attached 1 if the BPF programs counting this operation are "
-            "attached, 0 if the operation is not counted (see the exporter's log for why); probe_type "
-            "and variant name the implementation in use, or the last one tried.\n"
-            "# TYPE cgio_bpf_program_attached gauge\n"
-            "cgio_bpf_program_attached{probe_type=\"tracepoint\",program=\"vfs_read\",variant=\"sys_exit\"} 1\n"
-            "cgio_bpf_program_attached{probe_type=\"tracepoint\",program=\"net_send\",variant=\"\"} 0\n"
-            "# HELP cgio_bpf_program_status 1 for every probe type considered for an operation, with "
-            "what became of it: attached, usable, prototype_mismatch (no variant matches the kernel's "
-            "BTF), requirement_missing, probe_refused (a trivial program of the type did not load or "
-            "attach), load_failed, attach_failed. The log has the full reason.\n"
-            "# TYPE cgio_bpf_program_status gauge\n"
-            "cgio_bpf_program_status{probe_type=\"fentry\",program=\"vfs_read\",status=\"probe_refused\",variant=\"vfs\"} 1\n"
-            "cgio_bpf_program_status{probe_type=\"tracepoint\",program=\"vfs_read\",status=\"attached\",variant=\"sys_exit\"} 1\n"
-            "cgio_bpf_program_status{probe_type=\"tracepoint\",program=\"net_send\",status=\"requirement_missing\",variant=\"\"} 1\n"
-            "# HELP cgio_bpf_map_full_total Counter updates lost because the counter map was full: "
-            "raise --bpf.map-entries.\n"
-            "# TYPE cgio_bpf_map_full_total counter\n"
-            "cgio_bpf_map_full_total{map=\"vfs\"} 5\n"
-            "# HELP cgio_bpf_map_update_failures_total Counter updates lost because the kernel refused a "
-            "new cgroup's entry for another reason than a full map: nomem (no memory for the entry at "
-            "that moment), busy (the map's bucket was locked by an interrupted update), other.\n"
-            "# TYPE cgio_bpf_map_update_failures_total counter\n"
-            "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"nomem\"} 2\n"
-            "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"busy\"} 0\n"
-            "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"other\"} 1\n"
-            "# HELP cgio_bpf_program_misses_total Times the kernel skipped running one of this "
-            "operation's programs because a BPF program was already running on that CPU (recursion "
-            "protection): operations not counted. Kernels before 5.12 do not report it.\n"
-            "# TYPE cgio_bpf_program_misses_total counter\n"
-            "cgio_bpf_program_misses_total{program=\"vfs_read\"} 0\n"
-            "# HELP cgio_kernel_info Release of the running kernel (uname -r); always 1.\n"
-            "# TYPE cgio_kernel_info gauge\n"
-            "cgio_kernel_info{release=\"6.1.0-test\"} 1\n");
+  EXPECT_EQ(
+      render(c),
+      "# HELP cgio_bpf_program_attached 1 if the BPF programs counting this operation are "
+      "attached, 0 if the operation is not counted (see the exporter's log for why); probe_type "
+      "and variant name the implementation in use, or the last one tried.\n"
+      "# TYPE cgio_bpf_program_attached gauge\n"
+      "cgio_bpf_program_attached{probe_type=\"tracepoint\",program=\"vfs_read\",variant=\"sys_exit\"} 1\n"
+      "cgio_bpf_program_attached{probe_type=\"tracepoint\",program=\"net_send\",variant=\"\"} 0\n"
+      "# HELP cgio_bpf_program_status 1 for every probe type considered for an operation, with "
+      "what became of it: attached, usable, prototype_mismatch (no variant matches the kernel's "
+      "BTF), requirement_missing, probe_refused (a trivial program of the type did not load or "
+      "attach), load_failed, attach_failed. The log has the full reason.\n"
+      "# TYPE cgio_bpf_program_status gauge\n"
+      "cgio_bpf_program_status{probe_type=\"fentry\",program=\"vfs_read\",status=\"probe_refused\",variant=\"vfs\"} 1\n"
+      "cgio_bpf_program_status{probe_type=\"tracepoint\",program=\"vfs_read\",status=\"attached\",variant=\"sys_exit\"}"
+      " 1\n"
+      "cgio_bpf_program_status{probe_type=\"tracepoint\",program=\"net_send\",status=\"requirement_missing\",variant="
+      "\"\"} 1\n"
+      "# HELP cgio_bpf_map_full_total Counter updates lost because the counter map was full: "
+      "raise --bpf.map-entries.\n"
+      "# TYPE cgio_bpf_map_full_total counter\n"
+      "cgio_bpf_map_full_total{map=\"vfs\"} 5\n"
+      "# HELP cgio_bpf_map_update_failures_total Counter updates lost because the kernel refused a "
+      "new cgroup's entry for another reason than a full map: nomem (no memory for the entry at "
+      "that moment), busy (the map's bucket was locked by an interrupted update), other.\n"
+      "# TYPE cgio_bpf_map_update_failures_total counter\n"
+      "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"nomem\"} 2\n"
+      "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"busy\"} 0\n"
+      "cgio_bpf_map_update_failures_total{map=\"vfs\",reason=\"other\"} 1\n"
+      "# HELP cgio_bpf_program_misses_total Times the kernel skipped running one of this "
+      "operation's programs because a BPF program was already running on that CPU (recursion "
+      "protection): operations not counted. Kernels before 5.12 do not report it.\n"
+      "# TYPE cgio_bpf_program_misses_total counter\n"
+      "cgio_bpf_program_misses_total{program=\"vfs_read\"} 0\n"
+      "# HELP cgio_kernel_info Release of the running kernel (uname -r); always 1.\n"
+      "# TYPE cgio_kernel_info gauge\n"
+      "cgio_kernel_info{release=\"6.1.0-test\"} 1\n");
 }
 
 class Throwing final : public prometheus::Collectable {
@@ -295,9 +304,8 @@ TEST(Scraper, FailureIsCountedAndOtherCollectorsStillReport) {
   all.add(std::make_shared<CgroupCountersCollector>("good", CounterDomain::vfs,
                                                     std::vector<MetricSpec>{{"y_total", "Y.", {{{}, 0}}}},
                                                     std::make_shared<FixedSource>(snap), tracker, hierarchy));
-  all.add(std::make_shared<CgroupCountersCollector>("broken", CounterDomain::vfs,
-                                                    std::vector<MetricSpec>{{"z_total", "Z.", {{{}, 0}}}}, broken,
-                                                    tracker, hierarchy));
+  all.add(std::make_shared<CgroupCountersCollector>(
+      "broken", CounterDomain::vfs, std::vector<MetricSpec>{{"z_total", "Z.", {{{}, 0}}}}, broken, tracker, hierarchy));
   all.add("bad", std::make_shared<Throwing>());
   render(all);
   const std::string text = render(all);

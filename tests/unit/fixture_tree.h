@@ -28,7 +28,7 @@ class FixtureTree {
   }
   void remove(const std::string& rel) { std::filesystem::remove_all(root_ + rel); }
   uint64_t id(const std::string& rel) const {
-    struct stat st{};
+    struct stat st {};
     ::stat((root_ + rel).c_str(), &st);
     return st.st_ino;
   }

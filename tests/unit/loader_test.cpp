@@ -188,17 +188,16 @@ TEST(Catalogue, EveryOperationHasAnImplementationAndNoProgramServesTwoOperations
       EXPECT_EQ(it->second, impl.operation) << p << " is used by two operations";
     }
   }
-  for (std::string_view op : {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir",
-                              "net_send", "net_receive"}) {
+  for (std::string_view op :
+       {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir", "net_send", "net_receive"}) {
     for (ProbeType type : kProbeTypesByPreference) {
       bool found = false;
       for (const auto& impl : catalogue()) found = found || (impl.operation == op && impl.probe_type == type);
       EXPECT_TRUE(found) << op << " has no " << to_string(type) << " implementation";
     }
   }
-  EXPECT_EQ(operations(Domain::vfs),
-            (std::vector<std::string_view>{"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir",
-                                           "vfs_unlink", "vfs_rmdir"}));
+  EXPECT_EQ(operations(Domain::vfs), (std::vector<std::string_view>{"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir",
+                                                                    "vfs_unlink", "vfs_rmdir"}));
   EXPECT_EQ(operations(Domain::net), (std::vector<std::string_view>{"net_send", "net_receive"}));
 }
 

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "kernel/kernel.h"
-#include "util/log.h"
 #include "kernel/privileges.h"
 #include "kernel/pt_regs_offset.h"
+#include "util/log.h"
 #include "web/web.h"
 
 namespace cgio {
@@ -26,12 +26,12 @@ TEST(PtRegsOffset, AcceptsOnlyRegistersNearTheTopOfTheStack) {
   auto offset = pt_regs_offset_from(stack + 16384 - 168, stack);
   ASSERT_TRUE(offset) << offset.error();
   EXPECT_EQ(*offset, 16216u);
-  EXPECT_FALSE(pt_regs_offset_from(0, stack));              // helper gave nothing
-  EXPECT_FALSE(pt_regs_offset_from(stack + 16216, 0));      // no stack pointer read
-  EXPECT_FALSE(pt_regs_offset_from(stack - 8, stack));      // below the stack
-  EXPECT_FALSE(pt_regs_offset_from(stack, stack));          // at its very start
+  EXPECT_FALSE(pt_regs_offset_from(0, stack));                   // helper gave nothing
+  EXPECT_FALSE(pt_regs_offset_from(stack + 16216, 0));           // no stack pointer read
+  EXPECT_FALSE(pt_regs_offset_from(stack - 8, stack));           // below the stack
+  EXPECT_FALSE(pt_regs_offset_from(stack, stack));               // at its very start
   EXPECT_FALSE(pt_regs_offset_from(stack + (1u << 20), stack));  // not this stack
-  EXPECT_FALSE(pt_regs_offset_from(stack + 16217, stack));  // misaligned
+  EXPECT_FALSE(pt_regs_offset_from(stack + 16217, stack));       // misaligned
 }
 
 TEST(Privileges, CapabilityCombinations) {
@@ -43,8 +43,7 @@ TEST(Privileges, CapabilityCombinations) {
   EXPECT_NE(none.error().find("missing capability CAP_BPF and CAP_PERFMON"), std::string::npos);
   auto no_perfmon = check_bpf_capabilities(bpf);
   ASSERT_FALSE(no_perfmon);
-  EXPECT_NE(no_perfmon.error().find("missing capability CAP_PERFMON:"), std::string::npos)
-      << no_perfmon.error();
+  EXPECT_NE(no_perfmon.error().find("missing capability CAP_PERFMON:"), std::string::npos) << no_perfmon.error();
 }
 
 TEST(Privileges, ReadsCapEffFromProcfs) {

@@ -43,10 +43,9 @@ TEST(Options, Defaults) {
 }
 
 TEST(Options, EveryFlagInBothSpellings) {
-  const Options o = ok({"--web.listen-address", "127.0.0.1:9999", "--web.telemetry-path=/m",
-                        "--no-collector.net", "--vfs.include-pseudo-fs", "--bpf.map-entries=100",
-                        "--log.level", "debug", "--path.procfs=/host/proc",
-                        "--path.cgroup2=/host/sys/fs/cgroup", "--web.gzip-level", "0"});
+  const Options o = ok({"--web.listen-address", "127.0.0.1:9999", "--web.telemetry-path=/m", "--no-collector.net",
+                        "--vfs.include-pseudo-fs", "--bpf.map-entries=100", "--log.level", "debug",
+                        "--path.procfs=/host/proc", "--path.cgroup2=/host/sys/fs/cgroup", "--web.gzip-level", "0"});
   EXPECT_EQ(o.listen_address.civetweb_spec(), "127.0.0.1:9999");
   EXPECT_EQ(o.telemetry_path, "/m");
   EXPECT_TRUE(o.collector_vfs);
@@ -68,8 +67,8 @@ TEST(Options, HelpAndVersionExitZeroOnStdout) {
   const CliExit help = fails({"--help"});
   EXPECT_EQ(help.code, 0);
   EXPECT_FALSE(help.to_stderr);
-  for (const char* flag : {"--web.listen-address", "--web.telemetry-path", "--collector.vfs",
-                           "--no-collector.net", "--bpf.map-entries", "--log.level", "--version"}) {
+  for (const char* flag : {"--web.listen-address", "--web.telemetry-path", "--collector.vfs", "--no-collector.net",
+                           "--bpf.map-entries", "--log.level", "--version"}) {
     EXPECT_NE(help.text.find(flag), std::string::npos) << flag;
   }
   const CliExit version = fails({"--version"});
@@ -99,28 +98,27 @@ TEST_P(BadFlags, OneLineOnStderrAndExitTwo) {
 
 INSTANTIATE_TEST_SUITE_P(
     Options, BadFlags,
-    ::testing::Values(
-        BadFlag{{"--no-such-flag"}, "unrecognised option '--no-such-flag'"},
-        BadFlag{{"--web.listen"}, "unrecognised option '--web.listen'"},  // no abbreviations
-        BadFlag{{"stray"}, "unexpected argument 'stray'"},
-        BadFlag{{"--bpf.map-entries=abc"}, "invalid --bpf.map-entries \"abc\""},
-        BadFlag{{"--bpf.map-entries=-1"}, "invalid --bpf.map-entries \"-1\""},
-        BadFlag{{"--bpf.map-entries=0"}, "invalid --bpf.map-entries \"0\""},
-        BadFlag{{"--bpf.map-entries=16777217"}, "must be a number from 1 to 16777216"},
-        BadFlag{{"--bpf.map-entries"}, "the required argument for option '--bpf.map-entries' is missing"},
-        BadFlag{{"--log.level=verbose"}, "invalid --log.level \"verbose\""},
-        BadFlag{{"--web.listen-address=10120"}, "expected [host]:port"},
-        BadFlag{{"--web.listen-address=:99999"}, "port must be a number from 0 to 65535"},
-        BadFlag{{"--web.listen-address=:http"}, "port must be a number"},
-        BadFlag{{"--web.listen-address=[::1]:10120"}, "no IPv6 support"},
-        BadFlag{{"--web.listen-address=::1:10120"}, "IPv6 addresses must be in brackets"},
-        BadFlag{{"--web.listen-address=no.such.host.invalid:1"}, "cannot resolve host"},
-        BadFlag{{"--web.telemetry-path=metrics"}, "invalid --web.telemetry-path"},
-        BadFlag{{"--web.telemetry-path=/"}, "invalid --web.telemetry-path"},
-        BadFlag{{"--web.gzip-level=10"}, "invalid --web.gzip-level \"10\": must be a number from 0 to 9"},
-        BadFlag{{"--web.gzip-level=fast"}, "invalid --web.gzip-level"},
-        BadFlag{{"--collector.vfs=false"}, "--collector.vfs"},
-        BadFlag{{"--no-collector.vfs", "--no-collector.net"}, "every collector is disabled"}),
+    ::testing::Values(BadFlag{{"--no-such-flag"}, "unrecognised option '--no-such-flag'"},
+                      BadFlag{{"--web.listen"}, "unrecognised option '--web.listen'"},  // no abbreviations
+                      BadFlag{{"stray"}, "unexpected argument 'stray'"},
+                      BadFlag{{"--bpf.map-entries=abc"}, "invalid --bpf.map-entries \"abc\""},
+                      BadFlag{{"--bpf.map-entries=-1"}, "invalid --bpf.map-entries \"-1\""},
+                      BadFlag{{"--bpf.map-entries=0"}, "invalid --bpf.map-entries \"0\""},
+                      BadFlag{{"--bpf.map-entries=16777217"}, "must be a number from 1 to 16777216"},
+                      BadFlag{{"--bpf.map-entries"}, "the required argument for option '--bpf.map-entries' is missing"},
+                      BadFlag{{"--log.level=verbose"}, "invalid --log.level \"verbose\""},
+                      BadFlag{{"--web.listen-address=10120"}, "expected [host]:port"},
+                      BadFlag{{"--web.listen-address=:99999"}, "port must be a number from 0 to 65535"},
+                      BadFlag{{"--web.listen-address=:http"}, "port must be a number"},
+                      BadFlag{{"--web.listen-address=[::1]:10120"}, "no IPv6 support"},
+                      BadFlag{{"--web.listen-address=::1:10120"}, "IPv6 addresses must be in brackets"},
+                      BadFlag{{"--web.listen-address=no.such.host.invalid:1"}, "cannot resolve host"},
+                      BadFlag{{"--web.telemetry-path=metrics"}, "invalid --web.telemetry-path"},
+                      BadFlag{{"--web.telemetry-path=/"}, "invalid --web.telemetry-path"},
+                      BadFlag{{"--web.gzip-level=10"}, "invalid --web.gzip-level \"10\": must be a number from 0 to 9"},
+                      BadFlag{{"--web.gzip-level=fast"}, "invalid --web.gzip-level"},
+                      BadFlag{{"--collector.vfs=false"}, "--collector.vfs"},
+                      BadFlag{{"--no-collector.vfs", "--no-collector.net"}, "every collector is disabled"}),
     [](const auto& param_info) { return "case" + std::to_string(param_info.index); });
 
 TEST(ListenAddress, Forms) {

@@ -96,14 +96,13 @@ TEST_P(Generations, PickTheVariantWrittenForThem) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Plan, Generations,
-    ::testing::Values(Generation{"v5_8", v5_8(), {5, 8, 0}, "noblock", "sendpage", false},
-                      Generation{"v5_12", v5_12(), {5, 12, 0}, "noblock", "sendpage", false},
-                      Generation{"v6_3", v6_3(), {6, 3, 0}, "addr_len", "sendpage", true},
-                      Generation{"v6_15", v6_15(), {6, 15, 0}, "addr_len", "sendmsg", true},
-                      Generation{"v6_19", v6_19(), {6, 19, 0}, "flags", "sendmsg", true}),
-    [](const auto& param_info) { return std::string(param_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Plan, Generations,
+                         ::testing::Values(Generation{"v5_8", v5_8(), {5, 8, 0}, "noblock", "sendpage", false},
+                                           Generation{"v5_12", v5_12(), {5, 12, 0}, "noblock", "sendpage", false},
+                                           Generation{"v6_3", v6_3(), {6, 3, 0}, "addr_len", "sendpage", true},
+                                           Generation{"v6_15", v6_15(), {6, 15, 0}, "addr_len", "sendmsg", true},
+                                           Generation{"v6_19", v6_19(), {6, 19, 0}, "flags", "sendmsg", true}),
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(Plan, BtfWinsOverTheVersionTableForBackportedPrototypes) {
   // A 6.1 kernel whose distribution backported the 4-parameter recvmsg.
@@ -206,8 +205,7 @@ TEST(Plan, RenderedPlanNamesTypesVariantsPrototypesAndReasons) {
   const std::string text = render_plan(f.plan(), f.facts, std::nullopt);
   EXPECT_NE(text.find("plan for kernel 5.8.0-fixture"), std::string::npos) << text;
   EXPECT_NE(text.find("net_receive  fentry      noblock      BTF matches"), std::string::npos) << text;
-  EXPECT_NE(text.find("int tcp_recvmsg(struct sock *, struct msghdr *, size_t, int, int, int *)"),
-            std::string::npos)
+  EXPECT_NE(text.find("int tcp_recvmsg(struct sock *, struct msghdr *, size_t, int, int, int *)"), std::string::npos)
       << text;
   EXPECT_NE(text.find("tracepoint  -            unavailable: no variant matches this kernel (sys_exit_cast: the "
                       "kernel has no bpf_task_pt_regs helper"),

@@ -46,11 +46,13 @@ TEST(Gzip, RoundTripsInSmallPieces) {
   const std::string text = sample_text(20000);
   std::string compressed;
   size_t pieces = 0;
-  GzipStream zip([&](std::string_view p) {
-    compressed.append(p);
-    ++pieces;
-    return true;
-  }, 1, 4096);
+  GzipStream zip(
+      [&](std::string_view p) {
+        compressed.append(p);
+        ++pieces;
+        return true;
+      },
+      1, 4096);
   for (size_t at = 0; at < text.size(); at += 1000) ASSERT_TRUE(zip.write(std::string_view(text).substr(at, 1000)));
   ASSERT_TRUE(zip.finish());
   EXPECT_GT(pieces, 1u) << "output leaves in pieces as it is produced";
@@ -60,7 +62,12 @@ TEST(Gzip, RoundTripsInSmallPieces) {
 
 TEST(Gzip, EmptyInputIsAValidStream) {
   std::string compressed;
-  GzipStream zip([&](std::string_view p) { compressed.append(p); return true; }, 6);
+  GzipStream zip(
+      [&](std::string_view p) {
+        compressed.append(p);
+        return true;
+      },
+      6);
   ASSERT_TRUE(zip.finish());
   EXPECT_EQ(gunzip(compressed), "");
 }

@@ -39,8 +39,7 @@ void expect_all_modes(const std::string& path, const std::string& workload, cons
 }
 
 // A path that is its own unit in every mode.
-void expect_unit(const std::string& path, const std::string& workload, const std::string& id,
-                 const std::string& unit) {
+void expect_unit(const std::string& path, const std::string& workload, const std::string& id, const std::string& unit) {
   expect_all_modes(path, workload, id, unit, unit);
 }
 
@@ -64,10 +63,8 @@ TEST(Workloads, SlurmV2TaskCountsTowardJobOrStep) {
   expect_all_modes(job + "/step_0/user/task_0", "slurm", "42", job, job + "/step_0", "0");
   expect_all_modes(job + "/step_1/user/task_3", "slurm", "42", job, job + "/step_1", "1");
   expect_all_modes(job + "/step_batch/user/task_0", "slurm", "42", job, job + "/step_batch", "batch");
-  expect_all_modes(job + "/step_extern/user/task_special", "slurm", "42", job, job + "/step_extern",
-                   "extern");
-  expect_all_modes(job + "/step_interactive/user/task_0", "slurm", "42", job,
-                   job + "/step_interactive", "interactive");
+  expect_all_modes(job + "/step_extern/user/task_special", "slurm", "42", job, job + "/step_extern", "extern");
+  expect_all_modes(job + "/step_interactive/user/task_0", "slurm", "42", job, job + "/step_interactive", "interactive");
   // slurmstepd's own processes for a step sit beside `user`.
   expect_all_modes(job + "/step_0/slurm", "slurm", "42", job, job + "/step_0", "0");
   expect_all_modes(job + "/step_0", "slurm", "42", job, job + "/step_0", "0");
@@ -85,17 +82,14 @@ TEST(Workloads, SlurmV2JobCgroupOutsideAStepStaysTheJob) {
 
 TEST(Workloads, SlurmV2NodePrefixedScope) {
   const std::string job = "/system.slice/node1_slurmstepd.scope/job_7";
-  expect_all_modes(job + "/step_extern/user/task_special", "slurm", "7", job, job + "/step_extern",
-                   "extern");
+  expect_all_modes(job + "/step_extern/user/task_special", "slurm", "7", job, job + "/step_extern", "extern");
   const std::string dashed = "/system.slice/cn-0042_slurmstepd.scope/job_8";
   expect_all_modes(dashed + "/step_0/user/task_1", "slurm", "8", dashed, dashed + "/step_0", "0");
 }
 
 TEST(Workloads, SlurmStepdScopeAndItsSystemCgroupAreNotJobs) {
-  expect_unit("/system.slice/slurmstepd.scope", "systemd", "slurmstepd.scope",
-              "/system.slice/slurmstepd.scope");
-  expect_unit("/system.slice/slurmstepd.scope/system", "systemd", "slurmstepd.scope",
-              "/system.slice/slurmstepd.scope");
+  expect_unit("/system.slice/slurmstepd.scope", "systemd", "slurmstepd.scope", "/system.slice/slurmstepd.scope");
+  expect_unit("/system.slice/slurmstepd.scope/system", "systemd", "slurmstepd.scope", "/system.slice/slurmstepd.scope");
   expect_unit("/system.slice/node1_slurmstepd.scope", "systemd", "node1_slurmstepd.scope",
               "/system.slice/node1_slurmstepd.scope");
   expect_unit("/system.slice/node1_slurmstepd.scope/system", "systemd", "node1_slurmstepd.scope",
@@ -107,11 +101,9 @@ TEST(Workloads, SlurmStepdScopeAndItsSystemCgroupAreNotJobs) {
 
 TEST(Workloads, SlurmV2SluidJobDirectories) {
   const std::string prefixed = "/system.slice/slurmstepd.scope/job_" + kSluid;
-  expect_all_modes(prefixed + "/step_0/user/task_0", "slurm", kSluid, prefixed, prefixed + "/step_0",
-                   "0");
+  expect_all_modes(prefixed + "/step_0/user/task_0", "slurm", kSluid, prefixed, prefixed + "/step_0", "0");
   const std::string bare = "/system.slice/node1_slurmstepd.scope/" + kSluid;
-  expect_all_modes(bare + "/step_batch/user/task_0", "slurm", kSluid, bare, bare + "/step_batch",
-                   "batch");
+  expect_all_modes(bare + "/step_batch/user/task_0", "slurm", kSluid, bare, bare + "/step_batch", "batch");
   expect_unit(bare, "slurm", kSluid, bare);
   // Either case; the id is reported as written.
   const std::string lower = "/system.slice/slurmstepd.scope/s01jq7z9xkmn4p";
@@ -120,13 +112,12 @@ TEST(Workloads, SlurmV2SluidJobDirectories) {
 
 TEST(Workloads, SlurmV2NotAJobDirectory) {
   const std::string scope = "/system.slice/slurmstepd.scope";
-  for (const std::string child : {
-           "s01JQ7Z9XKMN4",     // 12 characters
-           "s01JQ7Z9XKMN4PQ",   // 14 characters
-           "s01JQ7Z9XKMNIP",    // I is not Crockford base32
-           "s01JQ7Z9XKMNUP",    // nor U
-           "x01JQ7Z9XKMN4P",    // not s
-           "job_abc", "job_", "job_12a", "user"}) {
+  for (const std::string child : {"s01JQ7Z9XKMN4",    // 12 characters
+                                  "s01JQ7Z9XKMN4PQ",  // 14 characters
+                                  "s01JQ7Z9XKMNIP",   // I is not Crockford base32
+                                  "s01JQ7Z9XKMNUP",   // nor U
+                                  "x01JQ7Z9XKMN4P",   // not s
+                                  "job_abc", "job_", "job_12a", "user"}) {
     expect_unit(scope + "/" + child + "/step_0", "systemd", "slurmstepd.scope", scope);
   }
 }
@@ -161,8 +152,7 @@ TEST(Workloads, SlurmV1AboveTheJobIsNoWorkload) {
 // --- Kubernetes ---------------------------------------------------------------
 
 TEST(Workloads, KubernetesSystemdDriverBurstable) {
-  const std::string pod =
-      "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + kPodUidSystemd + ".slice";
+  const std::string pod = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + kPodUidSystemd + ".slice";
   const std::string container = pod + "/cri-containerd-" + kCid + ".scope";
   expect_all_modes(container, "kubernetes", kPodUid, pod, container);
   // Cgroups a container makes below itself stay in the container.
@@ -188,22 +178,24 @@ TEST(Workloads, KubernetesGuaranteedPodSitsUnderKubepods) {
 }
 
 TEST(Workloads, DockerScopeInsideKubepodsIsKubernetes) {
-  const std::string pod =
-      "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + kPodUidSystemd + ".slice";
+  const std::string pod = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + kPodUidSystemd + ".slice";
   const std::string container = pod + "/docker-" + kCid + ".scope";
   expect_all_modes(container, "kubernetes", kPodUid, pod, container);
 }
 
 TEST(Workloads, KubernetesStaticPodUidIsAHash) {
-  const std::string pod = "/kubepods.slice/kubepods-burstable.slice/"
-                          "kubepods-burstable-pod6d1c8e5fd2a1f1b1d3b0e2e1b3e0d7e0.slice";
+  const std::string pod =
+      "/kubepods.slice/kubepods-burstable.slice/"
+      "kubepods-burstable-pod6d1c8e5fd2a1f1b1d3b0e2e1b3e0d7e0.slice";
   expect_unit(pod, "kubernetes", "6d1c8e5fd2a1f1b1d3b0e2e1b3e0d7e0", pod);
 }
 
 TEST(Workloads, KubernetesUnderANestedKubeletRoot) {
   // kind and other kubelets with --cgroup-root=/kubelet: every level is prefixed.
-  const std::string pod = "/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
-                          "kubelet-kubepods-besteffort-pod" + kPodUidSystemd + ".slice";
+  const std::string pod =
+      "/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
+      "kubelet-kubepods-besteffort-pod" +
+      kPodUidSystemd + ".slice";
   const std::string container = pod + "/cri-containerd-" + kCid + ".scope";
   expect_all_modes(container, "kubernetes", kPodUid, pod, container);
 }
@@ -213,21 +205,19 @@ TEST(Workloads, KubernetesCgroupfsDriver) {
   expect_all_modes(pod + "/" + kCid, "kubernetes", kPodUid, pod, pod + "/" + kCid);
   expect_unit(pod, "kubernetes", kPodUid, pod);
   const std::string besteffort = "/kubepods/besteffort/pod" + kPodUid;
-  expect_all_modes(besteffort + "/" + kCid2, "kubernetes", kPodUid, besteffort,
-                   besteffort + "/" + kCid2);
+  expect_all_modes(besteffort + "/" + kCid2, "kubernetes", kPodUid, besteffort, besteffort + "/" + kCid2);
   const std::string guaranteed = "/kubepods/pod" + kPodUid;
   expect_all_modes(guaranteed + "/" + kCid, "kubernetes", kPodUid, guaranteed, guaranteed + "/" + kCid);
 }
 
 TEST(Workloads, KubernetesLevelsAbovePodsAreNoWorkload) {
   for (const std::string path : {"/kubepods.slice", "/kubepods.slice/kubepods-burstable.slice",
-                                 "/kubepods.slice/kubepods-besteffort.slice", "/kubepods",
-                                 "/kubepods/burstable"}) {
+                                 "/kubepods.slice/kubepods-besteffort.slice", "/kubepods", "/kubepods/burstable"}) {
     expect_unit(path, "cgroup", path, path);
   }
   // The QoS in the pod's name must be its parent's.
-  const std::string mixed = "/kubepods.slice/kubepods-burstable.slice/kubepods-besteffort-pod" +
-                            kPodUidSystemd + ".slice";
+  const std::string mixed =
+      "/kubepods.slice/kubepods-burstable.slice/kubepods-besteffort-pod" + kPodUidSystemd + ".slice";
   expect_unit(mixed, "cgroup", mixed, mixed);
 }
 
@@ -235,8 +225,8 @@ TEST(Workloads, KubernetesComesBeforeSlurm) {
   // slurmd in a pod (Slinky): the rule order makes the pod the workload.
   const std::string pod = "/kubepods.slice/kubepods-pod" + kPodUidSystemd + ".slice";
   const std::string container = pod + "/cri-containerd-" + kCid + ".scope";
-  expect_all_modes(container + "/system.slice/slurmstepd.scope/job_5/step_0/user/task_0", "kubernetes",
-                   kPodUid, pod, container);
+  expect_all_modes(container + "/system.slice/slurmstepd.scope/job_5/step_0/user/task_0", "kubernetes", kPodUid, pod,
+                   container);
 }
 
 // --- Docker -------------------------------------------------------------------
@@ -289,8 +279,7 @@ TEST(Workloads, PodmanConmonIsASystemdScope) {
   const std::string conmon = "/machine.slice/libpod-conmon-" + kCid + ".scope";
   expect_unit(conmon, "systemd", "libpod-conmon-" + kCid + ".scope", conmon);
   const std::string manager = "/user.slice/user-1000.slice/user@1000.service";
-  expect_unit(manager + "/user.slice/libpod-conmon-" + kCid + ".scope", "systemd", "user@1000.service",
-              manager);
+  expect_unit(manager + "/user.slice/libpod-conmon-" + kCid + ".scope", "systemd", "user@1000.service", manager);
 }
 
 TEST(Workloads, PodmanOnlyUnderMachineSliceOrAUserManager) {
@@ -360,8 +349,8 @@ TEST(Workloads, SystemdOutermostUnitWins) {
 }
 
 TEST(Workloads, SlicesAloneAreNoWorkload) {
-  for (const std::string path : {"/system.slice", "/user.slice", "/user.slice/user-1000.slice",
-                                 "/machine.slice", "/system.slice/.service", "/system.slice/.scope"}) {
+  for (const std::string path : {"/system.slice", "/user.slice", "/user.slice/user-1000.slice", "/machine.slice",
+                                 "/system.slice/.service", "/system.slice/.scope"}) {
     expect_unit(path, "cgroup", path, path);
   }
 }
@@ -409,13 +398,11 @@ TEST(WorkloadPattern, PathsItDoesNotMatchFallThrough) {
   expect_all_modes("/system.slice/nginx.service", "systemd", "nginx.service", "/system.slice/nginx.service",
                    "/system.slice/nginx.service", "", pattern);
   const std::string job = "/system.slice/slurmstepd.scope/job_42";
-  expect_all_modes(job + "/step_batch/user/task_0", "slurm", "42", job, job + "/step_batch", "batch",
-                   pattern);
+  expect_all_modes(job + "/step_batch/user/task_0", "slurm", "42", job, job + "/step_batch", "batch", pattern);
   expect_all_modes("/", "cgroup", "/", "/", "/", "", pattern);
   // A match whose workload_id is empty, or took no part, is no match.
   expect_all_modes("/grid/x", "cgroup", "/grid/x", "/grid/x", "/grid/x", "", "^/grid/(?<workload_id>\\d*)");
-  expect_all_modes("/grid/x", "cgroup", "/grid/x", "/grid/x", "/grid/x", "",
-                   "^/grid/(?:(?<workload_id>\\d+)|x)");
+  expect_all_modes("/grid/x", "cgroup", "/grid/x", "/grid/x", "/grid/x", "", "^/grid/(?:(?<workload_id>\\d+)|x)");
 }
 
 TEST(WorkloadPattern, RepeatedGroupNameTakesTheOneThatMatched) {
@@ -448,8 +435,7 @@ TEST(WorkloadPattern, InvalidPatternsNameTheFlagPositionAndReason) {
 
 TEST(WorkloadPattern, WorkloadIdGroupIsRequired) {
   const std::string expected = ": it has no named group workload_id, as in (?<workload_id>[^/]+)";
-  EXPECT_EQ(pattern_error("^/grid/slot(\\d+)"),
-            "invalid --cgroup.workload-pattern \"^/grid/slot(\\d+)\"" + expected);
+  EXPECT_EQ(pattern_error("^/grid/slot(\\d+)"), "invalid --cgroup.workload-pattern \"^/grid/slot(\\d+)\"" + expected);
   EXPECT_EQ(pattern_error("^/grid/(?<workload>\\w+)/(?<workload_i>\\d+)"),
             "invalid --cgroup.workload-pattern \"^/grid/(?<workload>\\w+)/(?<workload_i>\\d+)\"" + expected);
   // Only a real group counts, not the text of one.
