@@ -31,7 +31,7 @@ BpfStatusCollector::BpfStatusCollector(std::string kernel_release, std::vector<P
 
 std::vector<prometheus::MetricFamily> BpfStatusCollector::Collect() const {
   auto lost = read_map_full_();
-  if (!lost) throw std::runtime_error("cgio_map_full map: " + lost.error());
+  if (!lost) throw std::runtime_error("cgio_map_full map: " + lost.error().message);
 
   prometheus::MetricFamily attached;
   attached.name = "cgio_bpf_program_attached";

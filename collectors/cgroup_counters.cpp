@@ -30,7 +30,7 @@ CgroupCountersCollector::CgroupCountersCollector(std::string name, CounterDomain
 
 CgroupCountersCollector::Stats CgroupCountersCollector::collect(ExpositionWriter& out) const {
   std::lock_guard lock(mutex_);
-  if (auto r = source_->read(snapshot_); !r) throw std::runtime_error(name_ + " map: " + r.error());
+  if (auto r = source_->read(snapshot_); !r) throw std::runtime_error(name_ + " map: " + r.error().message);
   tracker_->aggregate(domain_, snapshot_, aggregate_);
   // Ids the tracker had not seen (created since the last event was handled):
   // ask the kernel for their path, and aggregate again if that named any.

@@ -203,7 +203,7 @@ std::variant<Options, CliExit> parse_options(int argc, const char* const argv[],
       opts.cgroup_mode = value;
     } else if (key == "cgroup.retain-ended") {
       auto d = parse_duration(value);
-      if (!d) return usage_error("invalid --cgroup.retain-ended \"" + value + "\": " + d.error());
+      if (!d) return usage_error("invalid --cgroup.retain-ended \"" + value + "\": " + d.error().message);
       opts.retain_ended = std::chrono::duration_cast<std::chrono::seconds>(*d);
     } else if (key == "vfs.mountpoints") {
       opts.mountpoints.clear();

@@ -153,12 +153,8 @@ Result<void> attached(const Result<TrivialProgram>& t) {
 Result<void> AttachProber::cached(const std::string& key, const std::function<Result<void>()>& probe) {
   std::lock_guard lock(mutex_);
   auto it = results_.find(key);
-  if (it == results_.end()) {
-    auto r = probe();
-    it = results_.emplace(key, r ? std::string() : r.error()).first;
-  }
-  if (it->second.empty()) return {};
-  return Error{it->second};
+  if (it == results_.end()) it = results_.emplace(key, probe()).first;
+  return it->second;
 }
 
 const struct btf* AttachProber::kernel_btf() {

@@ -74,7 +74,7 @@ class AttachProber {
   bool btf_loaded_ = false;
   Tracefs& tracefs_;
   std::mutex mutex_;
-  std::map<std::string, std::string> results_;  // key -> "" (ok) or the error
+  std::map<std::string, Result<void>> results_;  // key -> what the trial gave
 };
 
 }  // namespace cgio

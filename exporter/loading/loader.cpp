@@ -55,7 +55,7 @@ Result<void> attach_all(LoadedObject& obj, const Implementation& impl) {
     auto r = obj.attach(impl.programs[i]);
     if (!r) {
       for (size_t j = 0; j < i; ++j) obj.detach(impl.programs[j]);
-      return Error{"attaching " + std::string(impl.programs[i]) + ": " + r.error()};
+      return r.error().context("attaching " + std::string(impl.programs[i]));
     }
   }
   return {};

@@ -4,6 +4,8 @@
 
 namespace cgio {
 
-Error errno_error(const std::string& what, int err) { return Error{what + ": " + std::strerror(err)}; }
+Error errno_error(std::string_view what, int err, ErrorKind kind) {
+  return Error{std::string(what) + ": " + std::strerror(err), err, kind};
+}
 
 }  // namespace cgio

@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
   ctx.machine = describe_machine();
   auto root = cgroup2_root();
   if (!root) {
-    std::cerr << "cgio_bench: " << root.error() << "\n";
+    std::cerr << "cgio_bench: " << root.error().message << "\n";
     return 1;
   }
   ctx.cgroup_root = *root;
@@ -263,7 +263,7 @@ int main(int argc, char** argv) {
     }
     if (!r) {
       all_measured = false;
-      ctx.report.print("## " + part + ": NOT MEASURED\n\n" + r.error() + "\n\n");
+      ctx.report.print("## " + part + ": NOT MEASURED\n\n" + r.error().message + "\n\n");
     }
   }
 
@@ -274,7 +274,7 @@ int main(int argc, char** argv) {
   }
   ctx.report.print(std::string(all_measured ? "All parts measured." : "SOME PARTS COULD NOT BE MEASURED.") + "\n");
   if (auto w = ctx.report.write(out); !w) {
-    std::cerr << "cgio_bench: " << w.error() << "\n";
+    std::cerr << "cgio_bench: " << w.error().message << "\n";
     return 1;
   }
   std::cout << "(written to " << out << ")\n";

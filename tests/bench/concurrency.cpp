@@ -47,7 +47,7 @@ int concurrency_worker(const std::vector<std::string>& args) {
   };
   if (args.size() != 3) return fail("usage: --worker concurrency <cgroup> <seconds> <dir>");
   const int64_t duration_ns = static_cast<int64_t>(std::stod(args[1]) * 1e9);
-  if (auto r = join_cgroup(args[0]); !r) return fail(r.error());
+  if (auto r = join_cgroup(args[0]); !r) return fail(r.error().message);
 
   Fd files[kThreads];
   for (size_t t = 0; t < kThreads; ++t) {
@@ -105,7 +105,7 @@ Result<Round> run_threads(const Context& ctx, const std::string& cgroup_dir, con
   const Settings& s = ctx.settings;
   auto child =
       ChildProcess::spawn({s.self, "--worker", "concurrency", cgroup_dir, fixed(s.concurrency_seconds, 3), dir});
-  if (!child) return Error{child.error()};
+  if (!child) return Error{child.error().message};
   const int status = (*child)->wait(static_cast<int>(s.concurrency_seconds * 1000) + 60000, interrupted);
   const std::string out = (*child)->output();
   if (!exited_ok(status)) return Error{"writer process: " + describe_status(status) + ": " + out};
@@ -179,7 +179,7 @@ Result<uint64_t> take_choice_count(cgio_bench_choices& skel, Choice c, uint64_t 
 Result<void> run_concurrency(Context& ctx) {
   const Settings& s = ctx.settings;
   auto tmpfs = Tmpfs::create();
-  if (!tmpfs) return Error{tmpfs.error()};
+  if (!tmpfs) return Error{tmpfs.error().message};
 
   ChoicesPtr choices(cgio_bench_choices__open_and_load(), &cgio_bench_choices__destroy);
   if (!choices) return Error{std::string("loading the per-CPU/shared comparison programs: ") + std::strerror(errno)};
@@ -198,14 +198,14 @@ Result<void> run_concurrency(Context& ctx) {
       const std::string where = std::string(choice_name(c)) + ", round " + std::to_string(round + 1);
       auto cg = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-threads-choice" +
                                std::to_string(i) + "-" + std::to_string(round));
-      if (!cg) return Error{cg.error()};
+      if (!cg) return Error{cg.error().message};
       BpfLinkPtr link(bpf_program__attach(choice_program(*choices, c)));
       if (!link) return Error{where + ": attach failed: " + std::strerror(errno)};
       auto r = run_threads(ctx, cg->dir(), tmpfs->dir());
       link.reset();
-      if (!r) return Error{where + ": " + r.error()};
+      if (!r) return Error{where + ": " + r.error().message};
       auto n = take_choice_count(*choices, c, cg->id());
-      if (!n) return Error{where + ": " + n.error()};
+      if (!n) return Error{where + ": " + n.error().message};
       choice_figures[i].ns.push_back(r->ns_per_op);
       choice_figures[i].made += r->ops;
       choice_figures[i].counted += *n;
@@ -214,7 +214,7 @@ Result<void> run_concurrency(Context& ctx) {
       if (interrupted()) return Error{"interrupted"};
       auto cg = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-threads-" +
                                (with_cgio ? "cgio-" : "baseline-") + std::to_string(round));
-      if (!cg) return Error{cg.error()};
+      if (!cg) return Error{cg.error().message};
       const std::string where = std::string(with_cgio ? "cgio" : "baseline") + ", round " + std::to_string(round + 1);
       std::unique_ptr<test::ExporterProcess> exporter;
       if (with_cgio) {
@@ -223,7 +223,7 @@ Result<void> run_concurrency(Context& ctx) {
         if (!exporter) return Error{where + ": cgio_exporter did not start: " + err};
       }
       auto r = run_threads(ctx, cg->dir(), tmpfs->dir());
-      if (!r) return Error{where + ": " + r.error()};
+      if (!r) return Error{where + ": " + r.error().message};
       if (!with_cgio) {
         baseline_ns.push_back(r->ns_per_op);
         continue;

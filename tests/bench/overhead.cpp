@@ -117,16 +117,16 @@ int overhead_worker(const std::vector<std::string>& args) {
 
   // Everything from here on happens in the workload's cgroup: every counted
   // operation is tallied below so the orchestrator can compare.
-  if (auto r = join_cgroup(cgroup); !r) return worker_fail(r.error());
-  if (auto r = pin_to_cpu(cpu); !r) return worker_fail(r.error());
+  if (auto r = join_cgroup(cgroup); !r) return worker_fail(r.error().message);
+  if (auto r = pin_to_cpu(cpu); !r) return worker_fail(r.error().message);
   Fd file(open(path.c_str(), O_RDWR | O_CLOEXEC));
   Fd devnull(open("/dev/null", O_WRONLY | O_CLOEXEC));
   if (!file.valid() || !devnull.valid()) return worker_fail("open " + path + " or /dev/null");
   const uint64_t setup_opens = 2;
   auto udp = udp_pair();
-  if (!udp) return worker_fail(udp.error());
+  if (!udp) return worker_fail(udp.error().message);
   auto tcp = tcp_pair();
-  if (!tcp) return worker_fail(tcp.error());
+  if (!tcp) return worker_fail(tcp.error().message);
   const int f = file.get(), dn = devnull.get();
   const int utx = udp->first.get(), urx = udp->second.get(), tcl = tcp->first.get(), tsv = tcp->second.get();
   const char* file_path = path.c_str();
@@ -194,7 +194,7 @@ Result<WorkerRun> run_worker(const Context& ctx, const std::string& cgroup_dir, 
   const Settings& s = ctx.settings;
   auto child = ChildProcess::spawn({s.self, "--worker", "overhead", cgroup_dir, std::to_string(cpu),
                                     std::to_string(s.iterations), std::to_string(s.warmup), file});
-  if (!child) return Error{child.error()};
+  if (!child) return Error{child.error().message};
   // Generous: 200 µs per operation is far slower than anything here.
   const auto timeout_ms =
       static_cast<int>(std::min<uint64_t>(60000 + (s.iterations + s.warmup) * kWorkloadCount / 5, 3600000));
@@ -365,7 +365,7 @@ Result<void> run_overhead(Context& ctx) {
   // and bpftrace stay on the others.
   const CpuExclusion exclusion(cpu);
   auto kernel = KernelView::inspect();
-  if (!kernel) return Error{kernel.error()};
+  if (!kernel) return Error{kernel.error().message};
 
   // The configs: nothing, then per probe type the kernel allows, its floor
   // and cgio forced to it, then bpftrace.
@@ -377,7 +377,7 @@ Result<void> run_overhead(Context& ctx) {
     const std::string t(to_string(type));
     std::vector<std::string> uncounted;
     auto hooks = cgio_hooks(**kernel, type, &uncounted);
-    if (!hooks) return Error{"cgio's hooks for " + t + ": " + hooks.error()};
+    if (!hooks) return Error{"cgio's hooks for " + t + ": " + hooks.error().message};
     if (hooks->empty()) {
       notes += "- Probe type " + t + ": this kernel allows none of its hooks; not measured.\n";
       continue;
@@ -399,7 +399,7 @@ Result<void> run_overhead(Context& ctx) {
   configs.push_back({Kind::bpftrace, ProbeType::tracepoint, "bpftrace", "bpftrace", {}});
 
   auto tmpfs = Tmpfs::create();
-  if (!tmpfs) return Error{tmpfs.error()};
+  if (!tmpfs) return Error{tmpfs.error().message};
   const std::string file = tmpfs->dir() + "/data";
   {
     Fd f(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
@@ -419,7 +419,7 @@ Result<void> run_overhead(Context& ctx) {
       const Config& config = configs[c];
       auto cg = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-" + config.slug + "-" +
                                std::to_string(round));
-      if (!cg) return Error{cg.error()};
+      if (!cg) return Error{cg.error().message};
       const std::string label = cgroup_label(ctx.cgroup_root, cg->dir());
       const std::string where = config.name + ", round " + std::to_string(round + 1);
 
@@ -435,7 +435,7 @@ Result<void> run_overhead(Context& ctx) {
           break;
         case Kind::floor: {
           auto f = Floor::attach(**kernel, config.hooks);
-          if (!f) return Error{where + ": " + f.error()};
+          if (!f) return Error{where + ": " + f.error().message};
           floor.emplace(std::move(f.value()));
           break;
         }
@@ -467,7 +467,7 @@ Result<void> run_overhead(Context& ctx) {
         }
         case Kind::bpftrace: {
           auto b = ChildProcess::spawn({s.bpftrace, s.bpftrace_script});
-          if (!b) return Error{where + ": bpftrace: " + b.error()};
+          if (!b) return Error{where + ": bpftrace: " + b.error().message};
           bpftrace = std::move(b.value());
           if (!bpftrace->wait_for_output("cgio-bench ready", 120000)) {
             return Error{where + ": bpftrace did not attach: " + bpftrace->output()};
@@ -477,11 +477,12 @@ Result<void> run_overhead(Context& ctx) {
       }
 
       auto run = run_worker(ctx, cg->dir(), file, cpu);
-      if (!run) return Error{where + ": " + run.error()};
+      if (!run) return Error{where + ": " + run.error().message};
       for (size_t w = 0; w < kWorkloadCount; ++w) ns[c][w].push_back(run->ns[w]);
 
       if (exporter) {
-        if (auto ok = check_cgio_counts(exporter->port(), label, *run); !ok) return Error{where + ": " + ok.error()};
+        if (auto ok = check_cgio_counts(exporter->port(), label, *run); !ok)
+          return Error{where + ": " + ok.error().message};
         const int status = exporter->stop(SIGTERM);
         if (!exited_ok(status)) return Error{where + ": cgio_exporter stopped with " + describe_status(status)};
         if (round == 0) {

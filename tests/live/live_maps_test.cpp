@@ -66,8 +66,8 @@ TEST(LiveMaps, BatchedAndKeyByKeyReadsAgreeAndSumEveryCpu) {
   PerCpuHashSource by_key(map.fd(), fields, map.ncpus(), false);
   auto a = batched.read();
   auto b = by_key.read();
-  ASSERT_TRUE(a) << a.error();
-  ASSERT_TRUE(b) << b.error();
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(b) << b.error().message;
   check(*a, map, entries, fields);
   check(*b, map, entries, fields);
 }
@@ -79,7 +79,7 @@ TEST(LiveMaps, EmptyMapReadsAsEmpty) {
   ASSERT_EQ(bpf_map_delete_elem(map.fd(), &id), 0);
   PerCpuHashSource source(map.fd(), 2, map.ncpus());
   auto snap = source.read();
-  ASSERT_TRUE(snap) << snap.error();
+  ASSERT_TRUE(snap) << snap.error().message;
   EXPECT_TRUE(snap->keys.empty());
 }
 

@@ -20,7 +20,7 @@ std::unique_ptr<ExporterProcess> ExporterProcess::start(const std::string& binar
   argv.insert(argv.end(), args.begin(), args.end());
   auto child = ChildProcess::spawn(argv);
   if (!child) {
-    *error = child.error();
+    *error = child.error().message;
     return nullptr;
   }
   std::unique_ptr<ExporterProcess> p(new ExporterProcess());

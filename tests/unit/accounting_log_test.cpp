@@ -74,13 +74,13 @@ AccountingRecord slurm_job(uint64_t cgroup_id, const std::string& job = "42") {
 
 AccountingLog open_log(const std::string& path, const std::string& boot = kBoot) {
   auto log = AccountingLog::open(path, boot);
-  if (!log) ADD_FAILURE() << log.error();
+  if (!log) ADD_FAILURE() << log.error().message;
   return std::move(log).value();
 }
 
 bool append(AccountingLog& log, const AccountingRecord& r) {
   auto done = log.append(r);
-  if (!done) ADD_FAILURE() << done.error();
+  if (!done) ADD_FAILURE() << done.error().message;
   return done.ok() && done.value();
 }
 
@@ -176,7 +176,7 @@ TEST(AccountingLog, Uint64MaxIsExact) {
   auto reopened = open_log(dir.file());
   EXPECT_EQ(reopened.records_known(), 1u);
   auto again = reopened.append(r);
-  ASSERT_TRUE(again) << again.error();
+  ASSERT_TRUE(again) << again.error().message;
   EXPECT_FALSE(again.value()) << "the scan must read back uint64 max exactly";
 }
 
@@ -330,7 +330,7 @@ TEST(AccountingLog, CreatesTheFileWithMode0640AndWritesNothing) {
   const mode_t old_mask = ::umask(022);
   auto log = AccountingLog::open(dir.file(), kBoot);
   ::umask(old_mask);
-  ASSERT_TRUE(log) << log.error();
+  ASSERT_TRUE(log) << log.error().message;
   struct stat st {};
   ASSERT_EQ(::stat(dir.file().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
@@ -344,7 +344,7 @@ std::string open_error_unprivileged(const std::string& path, bool* skipped) {
   *skipped = false;
   if (::geteuid() != 0) {
     auto log = AccountingLog::open(path, kBoot);
-    return log ? std::string() : log.error();
+    return log ? std::string() : log.error().message;
   }
   int fds[2];
   if (::pipe(fds) != 0) return "pipe failed";
@@ -356,7 +356,7 @@ std::string open_error_unprivileged(const std::string& path, bool* skipped) {
       msg = "SKIP cannot become nobody: " + std::string(std::strerror(errno));
     } else {
       auto log = AccountingLog::open(path, kBoot);
-      msg = log ? "OPENED" : "ERROR " + log.error();
+      msg = log ? "OPENED" : "ERROR " + log.error().message;
     }
     (void)!::write(fds[1], msg.data(), msg.size());
     ::_exit(0);
@@ -399,13 +399,13 @@ TEST(AccountingLog, OpenRefusesWhatIsNotAFile) {
   spew(dir.file(), "");
   auto not_dir = AccountingLog::open(under_file, kBoot);
   ASSERT_FALSE(not_dir);
-  EXPECT_EQ(not_dir.error(), "cannot open accounting file " + under_file + ": Not a directory");
+  EXPECT_EQ(not_dir.error().message, "cannot open accounting file " + under_file + ": Not a directory");
   auto is_dir = AccountingLog::open(dir.root(), kBoot);
   ASSERT_FALSE(is_dir);
-  EXPECT_EQ(is_dir.error(), "cannot open accounting file " + dir.root() + ": Is a directory");
+  EXPECT_EQ(is_dir.error().message, "cannot open accounting file " + dir.root() + ": Is a directory");
   auto device = AccountingLog::open("/dev/null", kBoot);
   ASSERT_FALSE(device);
-  EXPECT_EQ(device.error(), "accounting file /dev/null: not a regular file");
+  EXPECT_EQ(device.error().message, "accounting file /dev/null: not a regular file");
   EXPECT_FALSE(AccountingLog::open(dir.file(), ""));
 }
 
@@ -416,7 +416,7 @@ TEST(AccountingLog, FailedAppendIsNotRememberedAndCanBeRetried) {
   fs::create_directory(dir.file());  // something in the way of the next record
   auto failed = log.append(slurm_job(1));
   ASSERT_FALSE(failed);
-  EXPECT_EQ(failed.error(), "cannot open accounting file " + dir.file() + ": Is a directory");
+  EXPECT_EQ(failed.error().message, "cannot open accounting file " + dir.file() + ": Is a directory");
   EXPECT_EQ(log.records_known(), 0u);
   fs::remove(dir.file());
   EXPECT_TRUE(append(log, slurm_job(1)));
@@ -454,7 +454,7 @@ TEST(AccountingLog, ShortWriteIsAnErrorAndTheRetryStartsANewLine) {
     FileSizeLimit limit(first.size() + 20);
     auto full = log.append(slurm_job(2, "2"));
     ASSERT_FALSE(full);
-    EXPECT_EQ(full.error(), "cannot write accounting file " + dir.file() + ": File too large");
+    EXPECT_EQ(full.error().message, "cannot write accounting file " + dir.file() + ": File too large");
   }
   EXPECT_EQ(slurp(dir.file()), first + second.substr(0, 20)) << "expected a short write";
   EXPECT_EQ(log.records_known(), 1u);
@@ -470,14 +470,14 @@ TEST(AccountingLog, RefusesARecordTheScanCouldNotReadBack) {
   r.cgroup = "/" + std::string(AccountingLog::kMaxLineBytes, 'x');
   auto refused = log.append(r);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().find("too long for " + dir.file()), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().message.find("too long for " + dir.file()), std::string::npos) << refused.error().message;
   EXPECT_EQ(slurp(dir.file()), "");
   EXPECT_EQ(log.records_known(), 0u);
 }
 
 TEST(ReadBootId, ReadsAndTrimsTheFixture) {
   auto id = read_boot_id(CGIO_FIXTURES "/procfs-boot-id");
-  ASSERT_TRUE(id) << id.error();
+  ASSERT_TRUE(id) << id.error().message;
   EXPECT_EQ(*id, kBoot);
 }
 
@@ -485,12 +485,13 @@ TEST(ReadBootId, MissingOrEmptyIsAnError) {
   TempDir dir;
   auto missing = read_boot_id(dir.root());
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error(), "cannot read " + dir.root() + "/sys/kernel/random/boot_id: No such file or directory");
+  EXPECT_EQ(missing.error().message,
+            "cannot read " + dir.root() + "/sys/kernel/random/boot_id: No such file or directory");
   fs::create_directories(dir.root() + "/sys/kernel/random");
   spew(dir.root() + "/sys/kernel/random/boot_id", "\n");
   auto empty = read_boot_id(dir.root());
   ASSERT_FALSE(empty);
-  EXPECT_EQ(empty.error(), "empty boot id in " + dir.root() + "/sys/kernel/random/boot_id");
+  EXPECT_EQ(empty.error().message, "empty boot id in " + dir.root() + "/sys/kernel/random/boot_id");
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ TEST(PtRegsOffset, AcceptsOnlyRegistersNearTheTopOfTheStack) {
   // x86_64 with 16 KiB stacks: the registers (168 bytes) end at the top.
   const uint64_t stack = 0xffffc90000a88000;
   auto offset = pt_regs_offset_from(stack + 16384 - 168, stack);
-  ASSERT_TRUE(offset) << offset.error();
+  ASSERT_TRUE(offset) << offset.error().message;
   EXPECT_EQ(*offset, 16216u);
   EXPECT_FALSE(pt_regs_offset_from(0, stack));                   // helper gave nothing
   EXPECT_FALSE(pt_regs_offset_from(stack + 16216, 0));           // no stack pointer read
@@ -40,15 +40,16 @@ TEST(Privileges, CapabilityCombinations) {
   EXPECT_TRUE(check_bpf_capabilities(bpf | perfmon));
   auto none = check_bpf_capabilities(0);
   ASSERT_FALSE(none);
-  EXPECT_NE(none.error().find("missing capability CAP_BPF and CAP_PERFMON"), std::string::npos);
+  EXPECT_NE(none.error().message.find("missing capability CAP_BPF and CAP_PERFMON"), std::string::npos);
   auto no_perfmon = check_bpf_capabilities(bpf);
   ASSERT_FALSE(no_perfmon);
-  EXPECT_NE(no_perfmon.error().find("missing capability CAP_PERFMON:"), std::string::npos) << no_perfmon.error();
+  EXPECT_NE(no_perfmon.error().message.find("missing capability CAP_PERFMON:"), std::string::npos)
+      << no_perfmon.error().message;
 }
 
 TEST(Privileges, ReadsCapEffFromProcfs) {
   auto caps = effective_capabilities("/proc");
-  ASSERT_TRUE(caps) << caps.error();
+  ASSERT_TRUE(caps) << caps.error().message;
   EXPECT_FALSE(effective_capabilities("/nonexistent"));
 }
 

@@ -7,7 +7,7 @@ namespace {
 
 TEST(Mounts, HybridHostHasCgroup2BesideV1Controllers) {
   auto mounts = read_mountinfo(CGIO_FIXTURES "/mountinfo-hybrid");
-  ASSERT_TRUE(mounts) << mounts.error();
+  ASSERT_TRUE(mounts) << mounts.error().message;
   auto cg2 = find_mount(*mounts, "cgroup2");
   ASSERT_TRUE(cg2);
   EXPECT_EQ(cg2->mount_point, "/sys/fs/cgroup/unified");
@@ -38,7 +38,7 @@ TEST(Mounts, PrefersTheMountOfTheHierarchyRoot) {
 TEST(Mounts, MissingFileIsAnError) {
   auto mounts = read_mountinfo("/nonexistent/mountinfo");
   ASSERT_FALSE(mounts);
-  EXPECT_NE(mounts.error().find("/nonexistent/mountinfo"), std::string::npos);
+  EXPECT_NE(mounts.error().message.find("/nonexistent/mountinfo"), std::string::npos);
 }
 
 TEST(Mounts, MalformedLinesAreSkipped) {

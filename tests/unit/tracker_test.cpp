@@ -40,7 +40,7 @@ struct Harness {
 
   explicit Harness(AggregateMode mode, std::chrono::seconds retain = 300s, const std::string& pattern = "") {
     auto classifier = WorkloadClassifier::create(pattern, mode);
-    EXPECT_TRUE(classifier) << classifier.error();
+    EXPECT_TRUE(classifier) << classifier.error().message;
     tracker = std::make_shared<CgroupTracker>(
         std::move(classifier.value()), retain, store, kWidths, [this] { return now; },
         [this](const EndedUnit& u) { ended.push_back(u); });

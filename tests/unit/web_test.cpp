@@ -105,9 +105,9 @@ class Served : public ::testing::TestWithParam<int> {};
 TEST_P(Served, MetricsAsPlainOrGzipByRequest) {
   const int level = GetParam();
   auto address = parse_listen_address("127.0.0.1:0", false);
-  ASSERT_TRUE(address) << address.error();
+  ASSERT_TRUE(address) << address.error().message;
   auto server = WebServer::start(*address, "/metrics", level);
-  ASSERT_TRUE(server) << server.error();
+  ASSERT_TRUE(server) << server.error().message;
   const uint16_t port = (*server)->port();
   EXPECT_EQ(test::http_get(port, "/metrics").status, 503) << "before serve()";
 

@@ -18,7 +18,7 @@ const std::string kSluid = "s01JQ7Z9XKMN4P";  // 13 Crockford base32 characters 
 
 WorkloadClassifier classifier(AggregateMode mode, const std::string& pattern = "") {
   auto c = WorkloadClassifier::create(pattern, mode);
-  EXPECT_TRUE(c) << (c ? "" : c.error());
+  EXPECT_TRUE(c) << (c ? "" : c.error().message);
   return std::move(c).value();
 }
 
@@ -414,7 +414,7 @@ TEST(WorkloadPattern, RepeatedGroupNameTakesTheOneThatMatched) {
 std::string pattern_error(const std::string& pattern) {
   auto c = WorkloadClassifier::create(pattern, AggregateMode::unit);
   EXPECT_FALSE(c) << pattern;
-  return c ? "" : c.error();
+  return c ? "" : c.error().message;
 }
 
 TEST(WorkloadPattern, InvalidPatternsNameTheFlagPositionAndReason) {
@@ -445,7 +445,7 @@ TEST(WorkloadPattern, WorkloadIdGroupIsRequired) {
 
 TEST(WorkloadPattern, EmptyPatternIsNone) {
   auto c = WorkloadClassifier::create("", AggregateMode::step);
-  ASSERT_TRUE(c) << c.error();
+  ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->mode(), AggregateMode::step);
   EXPECT_EQ(c->classify("/grid/slot1").workload, "cgroup");
 }
