@@ -2,6 +2,8 @@
 // the web server together, then waits for SIGTERM/SIGINT.
 #pragma once
 
+#include <csignal>
+
 #include "config/options.h"
 
 namespace cgio {
@@ -9,6 +11,9 @@ namespace cgio {
 // Returns the process exit code. SIGTERM and SIGINT must be blocked in every
 // thread before this is called (main does it); run() waits for them.
 int run(const Options& options);
+
+// SIGTERM and SIGINT: main blocks them before any thread starts, run() waits for them.
+sigset_t stop_signals();
 
 // --print-plan: the plan for this kernel, made without loading anything.
 int print_plan(const Options& options);

@@ -21,6 +21,7 @@
 
 #include "cgio_bench_choices.skel.h"
 #include "exporter_process.h"
+#include "maps/counter_source.h"
 #include "parts.h"
 #include "util/bpf_handles.h"
 
@@ -169,7 +170,7 @@ Result<uint64_t> take_choice_count(cgio_bench_choices& skel, Choice c, uint64_t 
     return Error{std::string("reading the choice map: ") + std::strerror(errno)};
   }
   uint64_t calls = 0;
-  for (int cpu = 0; cpu < cpus; ++cpu) calls += values[2 * static_cast<size_t>(cpu)];
+  sum_percpu(values, static_cast<size_t>(cpus), {&calls, 1});
   bpf_map_delete_elem(fd, &cgroup_id);
   return calls;
 }

@@ -28,10 +28,10 @@ Result<std::unique_ptr<KernelView>> KernelView::inspect() {
 Result<std::vector<Hook>> cgio_hooks(KernelView& kernel, ProbeType type, std::vector<std::string>* uncounted) {
   // As the exporter does with both collectors on: the counted operations
   // with the forced type, then the cgroup events with whatever works.
-  std::vector<std::string_view> counted = operations(Domain::vfs);
-  for (auto op : operations(Domain::net)) counted.push_back(op);
+  std::vector<std::string_view> counted = operations(ProgramGroup::vfs);
+  for (auto op : operations(ProgramGroup::net)) counted.push_back(op);
   auto plan = make_plan(counted, catalogue(), kernel.facts(), type);
-  for (auto& p : make_plan(operations(Domain::cgroup), catalogue(), kernel.facts(), std::nullopt)) {
+  for (auto& p : make_plan(operations(ProgramGroup::cgroup_events), catalogue(), kernel.facts(), std::nullopt)) {
     plan.push_back(std::move(p));
   }
 
@@ -48,10 +48,10 @@ Result<std::vector<Hook>> cgio_hooks(KernelView& kernel, ProbeType type, std::ve
       }
     }
     if (chosen == nullptr) {
-      if (p.domain != Domain::cgroup && uncounted != nullptr) uncounted->push_back(p.operation);
+      if (p.group != ProgramGroup::cgroup_events && uncounted != nullptr) uncounted->push_back(p.operation);
       continue;
     }
-    any_counted = any_counted || p.domain != Domain::cgroup;
+    any_counted = any_counted || p.group != ProgramGroup::cgroup_events;
     const BpfObjectSpec* spec = chosen->impl->object;
     auto& obj = objects[spec];
     if (!obj) {
