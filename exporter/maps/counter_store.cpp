@@ -20,7 +20,8 @@ void BpfCounterStore::take(CounterDomain domain, uint64_t id, std::span<uint64_t
   percpu_.resize(spec.fields * ncpus_);
   const auto add = [&](const void* key, size_t offset) {
     if (bpf_map_lookup_elem(fd, key, percpu_.data()) != 0) return;  // no entry: nothing counted
-    if (offset < out.size()) sum_percpu(percpu_, ncpus_, out.subspan(offset, std::min(spec.fields, out.size() - offset)));
+    if (offset < out.size())
+      sum_percpu(percpu_, ncpus_, out.subspan(offset, std::min(spec.fields, out.size() - offset)));
     bpf_map_delete_elem(fd, key);
   };
   if (!spec.two_part_key()) {

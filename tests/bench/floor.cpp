@@ -13,7 +13,7 @@ namespace cgio::bench {
 Result<std::unique_ptr<KernelView>> KernelView::inspect() {
   std::unique_ptr<KernelView> k(new KernelView());
   auto running = inspect_running_kernel("");
-  if (!running) return Error{running.error().message};
+  if (!running) return running.error();
   k->kernel_.emplace(std::move(running.value()));
   if (!k->kernel_->btf) return Error{"kernel BTF is required: " + k->kernel_->btf_error};
   k->facts_.release = k->kernel_->release;
@@ -91,7 +91,7 @@ Result<Floor> Floor::attach(KernelView& kernel, const std::vector<Hook>& hooks) 
       t = TrivialProgram::kprobe(target, true, false);
     else if (kind == "kretprobe")
       t = TrivialProgram::kprobe(target, false, true);
-    if (!t) return Error{"floor for " + h.program + " (" + s + "): " + t.error().message};
+    if (!t) return t.error().context("floor for " + h.program + " (" + s + ")");
     floor.programs_.push_back(std::move(t.value()));
   }
   return floor;
