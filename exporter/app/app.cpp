@@ -278,6 +278,7 @@ struct Counting {
   std::shared_ptr<CgroupTracker> tracker;
   std::array<std::shared_ptr<PerCpuHashSource>, kCounterDomains> sources;  // null for domains not enabled
   std::unique_ptr<CgroupEventReader> reader;
+  unsigned possible_cpus = 1;
   size_t operations_counted = 0;
   bool cgroup_events = false;
   LoadedPrograms programs;
@@ -336,7 +337,7 @@ Phase<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& g
     log::warn("cgroup events unavailable: removed cgroups are found by walking the hierarchy every 2s");
   }
 
-  const unsigned ncpus = static_cast<unsigned>(libbpf_num_possible_cpus());
+  const unsigned ncpus = c->possible_cpus = static_cast<unsigned>(libbpf_num_possible_cpus());
   const uint32_t mount_slots = static_cast<uint32_t>(g.mount_devs.size() + 1);
   std::array<size_t, kCounterDomains> widths{};
   for (const CounterDomainSpec& d : counter_domains()) {
@@ -388,7 +389,7 @@ std::shared_ptr<Scraper> start_serving(const Gathered& g, const Counting& c) {
     map_names[d.lost_map_id] = d.name;
   }
   const int map_full_fd = c.maps.fd(SharedMap::map_full);
-  const unsigned ncpus = static_cast<unsigned>(libbpf_num_possible_cpus());
+  const unsigned ncpus = c.possible_cpus;
   scraper->add("bpf",
                std::make_shared<BpfStatusCollector>(
                    g.kernel.release, status_rows(c.programs),
