@@ -1,5 +1,10 @@
 // The composition root: wires flags, kernel, maps, programs, collectors and
-// the web server together, then waits for SIGTERM/SIGINT.
+// the web server together, then waits for SIGTERM/SIGINT. Start-up runs in
+// phases, each returning what it owns (app.cpp): gather (capabilities,
+// mounts, kernel, cgroup hierarchy, BPF configuration, accounting file),
+// bind the web server (a port in use is reported before BPF loading), start
+// counting (maps, plan, programs, tracker, cgroup events), start serving
+// (collectors), wait for a stop signal.
 #pragma once
 
 #include <csignal>
