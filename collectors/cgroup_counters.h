@@ -1,7 +1,8 @@
 // A collector for one counter map: reads every cgroup's summed counters at
 // scrape time and writes, per series (workload, workload_id, cgroup unit,
 // step), the live values plus the final totals of its cgroups that ended.
-// The vfs, net and per-mount collectors are three tables over this class.
+// Each counter domain (maps/counter_domains.h) is a metric table over this
+// class.
 //
 // These are the collectors whose size grows with the number of cgroups, so
 // they write the exposition text directly (exporter/exposition.h) instead
@@ -9,6 +10,7 @@
 // families still go through prometheus-cpp (scrape.h).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +19,7 @@
 
 #include "cgroups/cgroup_paths.h"
 #include "cgroups/tracker.h"
+#include "maps/counter_domains.h"
 #include "maps/counter_source.h"
 #include "web/exposition.h"
 
@@ -69,5 +72,11 @@ std::vector<MetricSpec> vfs_metrics(bool with_read_write = true);
 std::vector<MetricSpec> net_metrics();
 // Read/write counters per listed mount point (index 0 is "other").
 std::vector<MetricSpec> vfs_mount_metrics(const std::vector<std::string>& mountpoints);
+
+// Every counter domain's metric table, indexed by CounterDomain; empty for
+// a domain not enabled. With vfs_mounts enabled, the vfs table leaves the
+// read/write counters to it.
+using MetricTables = std::array<std::vector<MetricSpec>, kCounterDomains>;
+MetricTables metric_tables(const EnabledDomains& enabled, const std::vector<std::string>& mountpoints);
 
 }  // namespace cgio

@@ -105,4 +105,23 @@ std::vector<MetricSpec> net_metrics() {
   };
 }
 
+MetricTables metric_tables(const EnabledDomains& enabled, const std::vector<std::string>& mountpoints) {
+  MetricTables tables;
+  for (const CounterDomainSpec& d : counter_domains()) {
+    if (!enabled[index_of(d.id)]) continue;
+    switch (d.id) {
+      case CounterDomain::vfs:
+        tables[index_of(d.id)] = vfs_metrics(!enabled[index_of(CounterDomain::vfs_mounts)]);
+        break;
+      case CounterDomain::net:
+        tables[index_of(d.id)] = net_metrics();
+        break;
+      case CounterDomain::vfs_mounts:
+        tables[index_of(d.id)] = vfs_mount_metrics(mountpoints);
+        break;
+    }
+  }
+  return tables;
+}
+
 }  // namespace cgio

@@ -1,13 +1,14 @@
 #include "app/app.h"
 
-#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <malloc.h>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
+#include <variant>
 
 #include "accounting/accounting_log.h"
 #include "cgroups/cgroup_events.h"
@@ -30,12 +31,12 @@
 #include "loading/programs.h"
 #include "maps/counter_maps.h"
 #include "maps/counter_source.h"
+#include "maps/counter_store.h"
 #include "util/log.h"
 #include "util/version.h"
 #include "web/web.h"
 
-#include "contracts/net.h"
-#include "contracts/vfs.h"
+#include "contracts/common.h"
 
 namespace cgio {
 namespace {
@@ -58,12 +59,22 @@ std::vector<ProgramStatusRow> status_rows(const LoadedPrograms& programs) {
 std::vector<std::string_view> wanted_operations(const Options& opts) {
   std::vector<std::string_view> wanted;
   if (opts.collector_vfs) {
-    for (auto op : operations(Domain::vfs)) wanted.push_back(op);
+    for (auto op : operations(ProgramGroup::vfs)) wanted.push_back(op);
   }
   if (opts.collector_net) {
-    for (auto op : operations(Domain::net)) wanted.push_back(op);
+    for (auto op : operations(ProgramGroup::net)) wanted.push_back(op);
   }
   return wanted;
+}
+
+// The counter domains this run counts: one per enabled collector, and the
+// per-mount breakdown of the VFS counters with --vfs.mountpoints.
+EnabledDomains enabled_domains(const Options& opts) {
+  EnabledDomains on{};
+  on[index_of(CounterDomain::vfs)] = opts.collector_vfs;
+  on[index_of(CounterDomain::net)] = opts.collector_net;
+  on[index_of(CounterDomain::vfs_mounts)] = opts.collector_vfs && !opts.mountpoints.empty();
+  return on;
 }
 
 KernelFacts kernel_facts(const RunningKernel& k) {
@@ -94,7 +105,7 @@ namespace {
 
 // The accounting record of a unit that ended: every counter by name, the
 // labelled ones with their labels, from the same tables the metrics use.
-AccountingRecord to_record(const EndedUnit& u, const std::vector<MetricSpec> (&tables)[kCounterDomains]) {
+AccountingRecord to_record(const EndedUnit& u, const MetricTables& tables) {
   AccountingRecord r;
   r.workload = u.key.workload;
   r.workload_id = u.key.workload_id;
@@ -120,258 +131,329 @@ AccountingRecord to_record(const EndedUnit& u, const std::vector<MetricSpec> (&t
 
 }  // namespace
 
-int run(const Options& opts) {
-  log::set_level(opts.log_level);
-  install_libbpf_logging();
-  log::info("starting cgio_exporter", {{"version", version_string()}});
+namespace {
 
+// A phase that failed has logged why; the process exits with this status.
+struct Failed {
+  int exit_code;
+};
+template <typename T>
+using Phase = std::variant<T, Failed>;
+
+// Phase 1: what the exporter needs to know before it binds or loads
+// anything. Nothing here holds a kernel resource but the accounting file.
+struct Gathered {
+  RunningKernel kernel;
+  std::optional<WorkloadClassifier> classifier;
+  CgroupChoice choice;
+  cgio_config bpf_config{};
+  EnabledDomains domains{};
+  std::vector<uint32_t> mount_devs;  // superblocks of --vfs.mountpoints
+  std::shared_ptr<AccountingLog> accounting;
+};
+
+Phase<Gathered> gather(const Options& opts) {
+  Gathered g;
   auto caps = effective_capabilities(opts.procfs);
   if (!caps) {
     log::error("cannot check capabilities", {{"err", caps.error()}});
-    return 1;
+    return Failed{1};
   }
   if (auto ok = check_bpf_capabilities(*caps); !ok) {
     log::error(ok.error());
-    return 1;
+    return Failed{1};
   }
   auto mounts = read_mountinfo(opts.procfs + "/self/mountinfo");
   if (!mounts) {
     log::error(mounts.error());
-    return 1;
+    return Failed{1};
   }
   auto kernel = inspect_running_kernel(opts.btf_path);
   if (!kernel) {
     log::error("cannot inspect the running kernel", {{"err", kernel.error()}});
-    return 1;
+    return Failed{1};
   }
   if (!kernel->btf) {
     log::error("kernel BTF is required (CO-RE relocation and prototype checks); give --bpf.btf-path",
                {{"err", kernel->btf_error}});
-    return 1;
+    return Failed{1};
   }
+  g.kernel = std::move(kernel.value());
 
   // Which cgroups I/O is charged to.
   const AggregateMode mode = *parse_aggregate_mode(opts.aggregate);
   auto classifier = WorkloadClassifier::create(opts.workload_pattern, mode);
   if (!classifier) {
     log::error(classifier.error());
-    return 2;
+    return Failed{2};
   }
+  g.classifier.emplace(std::move(classifier.value()));
   std::string v2_root = opts.cgroup2_root;
   if (v2_root.empty()) {
     if (auto m = find_mount(*mounts, "cgroup2")) v2_root = m->mount_point;
   }
   auto choice = choose_cgroup_hierarchy(opts.cgroup_mode, opts.v1_controller, *mounts, opts.procfs + "/cgroups",
-                                        v2_root, *classifier);
+                                        v2_root, *g.classifier);
   if (!choice) {
     log::error(choice.error());
-    return 1;
+    return Failed{1};
   }
-  cgio_config bpf_config{};
-  bpf_config.include_pseudo_fs = opts.vfs_include_pseudo_fs ? 1 : 0;
-  if (choice->v1) {
-    auto ssid = cgroup_subsys_id(*kernel->btf, choice->controller);
+  g.choice = std::move(choice.value());
+  cgio_config& cfg = g.bpf_config;
+  cfg.include_pseudo_fs = opts.vfs_include_pseudo_fs ? 1 : 0;
+  if (g.choice.v1) {
+    auto ssid = cgroup_subsys_id(*g.kernel.btf, g.choice.controller);
     if (!ssid) {
       log::error(ssid.error());
-      return 1;
+      return Failed{1};
     }
-    bpf_config.cgroup_v1 = 1;
-    bpf_config.v1_subsys_id = *ssid;
+    cfg.cgroup_v1 = 1;
+    cfg.v1_subsys_id = *ssid;
   }
-  bpf_config.init_cgroupns_inum = kInitCgroupNsInum;
+  cfg.init_cgroupns_inum = kInitCgroupNsInum;
   if (opts.collector_vfs) {  // only the VFS syscall exit programs read the registers
     if (auto offset = measure_pt_regs_offset(opts.btf_path)) {
-      bpf_config.pt_regs_offset = *offset;
+      cfg.pt_regs_offset = *offset;
       log::debug("saved user registers located", {{"offset_from_stack", std::to_string(*offset)}});
     } else {
       log::info("syscall exit programs read arguments through bpf_task_pt_regs", {{"why", offset.error()}});
     }
   }
-  log::info("kernel", {{"release", kernel->release}, {"btf", kernel->btf_source}});
-  log::info("accounting by cgroup", {{"hierarchy", choice->v1 ? "v1" : "v2"},
-                                     {"root", choice->root},
-                                     {"controller", choice->controller},
-                                     {"why", choice->reason},
+  log::info("kernel", {{"release", g.kernel.release}, {"btf", g.kernel.btf_source}});
+  log::info("accounting by cgroup", {{"hierarchy", g.choice.v1 ? "v1" : "v2"},
+                                     {"root", g.choice.root},
+                                     {"controller", g.choice.controller},
+                                     {"why", g.choice.reason},
                                      {"aggregate", opts.aggregate},
                                      {"retain_ended", std::to_string(opts.retain_ended.count()) + "s"}});
 
-  std::vector<uint32_t> mount_devs;
+  g.domains = enabled_domains(opts);
   if (!opts.mountpoints.empty()) {
     auto devs = mountpoint_devs(opts.mountpoints, *mounts);
     if (!devs) {
       log::error(devs.error());
-      return 2;
+      return Failed{2};
     }
-    mount_devs = std::move(devs.value());
-    bpf_config.mountpoints = 1;
+    g.mount_devs = std::move(devs.value());
+    cfg.mountpoints = 1;
   }
 
-  std::optional<AccountingLog> accounting;
   if (!opts.accounting_file.empty()) {
     auto boot_id = read_boot_id(opts.procfs);
     if (!boot_id) {
       log::error(boot_id.error());
-      return 1;
+      return Failed{1};
     }
     auto opened = AccountingLog::open(opts.accounting_file, *boot_id);
     if (!opened) {
       log::error(opened.error());
-      return 1;
+      return Failed{1};
     }
-    accounting.emplace(std::move(opened.value()));
+    g.accounting = std::make_shared<AccountingLog>(std::move(opened.value()));
     log::info("accounting records", {{"file", opts.accounting_file},
-                                     {"units_already_recorded", std::to_string(accounting->records_known())}});
+                                     {"units_already_recorded", std::to_string(g.accounting->records_known())}});
   }
+  return g;
+}
 
-  // Bind first: a port in use is reported before seconds of BPF loading.
+// Phase 2: bind first, so a port in use is reported before seconds of BPF loading.
+Phase<std::unique_ptr<WebServer>> bind_web(const Options& opts) {
   auto web = WebServer::start(opts.listen_address, opts.telemetry_path, opts.gzip_level);
   if (!web) {
     log::error(web.error());
-    return 1;
+    return Failed{1};
   }
+  return std::move(web.value());
+}
 
+// Phase 3: the maps, the programs counting into them, and the tracking of
+// cgroups. Members are destroyed bottom-up: the programs detach first, then
+// the event reader stops, then the tracker, the store and the maps go.
+struct Counting {
+  CounterMaps maps;
+  std::unique_ptr<Tracefs> tracefs;
+  MetricTables tables;  // per domain, for the collectors and the accounting records
+  std::unique_ptr<BpfCounterStore> store;
+  std::shared_ptr<const CgroupHierarchy> hierarchy;
+  std::shared_ptr<CgroupTracker> tracker;
+  std::array<std::shared_ptr<PerCpuHashSource>, kCounterDomains> sources;  // null for domains not enabled
+  std::unique_ptr<CgroupEventReader> reader;
+  unsigned possible_cpus = 1;
+  size_t operations_counted = 0;
+  bool cgroup_events = false;
+  LoadedPrograms programs;
+};
+
+Phase<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& g) {
+  auto c = std::make_unique<Counting>();
   CounterMapsConfig map_config;
-  map_config.vfs = opts.collector_vfs;
-  map_config.net = opts.collector_net;
-  map_config.vfs_mounts = !opts.mountpoints.empty();
+  map_config.domains = g.domains;
   map_config.max_entries = opts.map_entries;
-  map_config.preallocate = !kernel->btf->has_type("bpf_mem_alloc", BTF_KIND_STRUCT);
+  map_config.preallocate = !g.kernel.btf->has_type("bpf_mem_alloc", BTF_KIND_STRUCT);
   auto maps = CounterMaps::create(map_config);
   if (!maps) {
     log::error("cannot create counter maps", {{"err", maps.error()}});
-    return 1;
+    return Failed{1};
   }
-  for (uint32_t i = 0; i < mount_devs.size(); ++i) {
-    const uint32_t index = i + 1;  // 0 is "other"
-    if (bpf_map_update_elem(maps->mounts(), &mount_devs[i], &index, BPF_ANY) != 0) {
-      log::error("cannot fill the mount map", {{"err", std::strerror(errno)}});
-      return 1;
+  c->maps = std::move(maps.value());
+  if (g.domains[index_of(CounterDomain::vfs_mounts)]) {
+    if (auto filled = c->maps.set_mount_indexes(g.mount_devs); !filled) {
+      log::error("cannot fill the mount map", {{"err", std::strerror(filled.error().code)}});
+      return Failed{1};
     }
   }
 
-  Tracefs tracefs(opts.procfs);
-  std::optional<AttachProber> prober;
-  prober.emplace(tracefs);
-  KernelFacts facts = kernel_facts(*kernel);
-  facts.probe = [&prober](ProbeType type, std::string_view target) { return prober->probe(type, target); };
-  auto plan = make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type);
-  // The cgroup events are not a counted operation: a forced probe type does not apply.
-  for (auto& p : make_plan(operations(Domain::cgroup), catalogue(), facts, std::nullopt)) plan.push_back(std::move(p));
-
-  LibbpfObjectLoader loader(maps->fds(), bpf_config, tracefs, opts.btf_path);
-  LoadedPrograms programs = load_programs(plan, loader);
-  // The kernel BTF parsed for planning and probing is tens of MB the
-  // exporter does not need once the programs are loaded.
-  facts = KernelFacts{};
-  plan.clear();
-  prober.reset();
-  kernel->btf.reset();
+  c->tracefs = std::make_unique<Tracefs>(opts.procfs);
+  {
+    AttachProber prober(*c->tracefs);
+    KernelFacts facts = kernel_facts(g.kernel);
+    facts.probe = [&prober](ProbeType type, std::string_view target) { return prober.probe(type, target); };
+    auto plan = make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type);
+    // The cgroup events are not a counted operation: a forced probe type does not apply.
+    for (auto& p : make_plan(operations(ProgramGroup::cgroup_events), catalogue(), facts, std::nullopt)) {
+      plan.push_back(std::move(p));
+    }
+    LibbpfObjectLoader loader(c->maps.fds(), g.bpf_config, *c->tracefs, opts.btf_path);
+    c->programs = load_programs(plan, loader);
+  }
+  // The kernel BTF parsed for planning and probing (and the prober's, gone
+  // with it above) is tens of MB the exporter does not need once the
+  // programs are loaded.
+  g.kernel.btf.reset();
   malloc_trim(0);  // give those pages back rather than keep them in the heap
-  size_t counting = 0;
-  bool cgroup_events = false;
-  for (const OperationStatus& s : programs.operations) {
-    if (s.domain == Domain::cgroup) {
-      cgroup_events = s.attached;
+  for (const OperationStatus& s : c->programs.operations) {
+    if (s.group == ProgramGroup::cgroup_events) {
+      c->cgroup_events = s.attached;
     } else if (s.attached) {
-      ++counting;
+      ++c->operations_counted;
     }
   }
-  if (counting == 0) {
+  if (c->operations_counted == 0) {
     log::error("no BPF program could be loaded and attached; nothing to count",
                {{"probe_type", opts.probe_type ? to_string(*opts.probe_type) : "auto"}});
-    return 1;
+    return Failed{1};
   }
-  if (!cgroup_events) {
+  if (!c->cgroup_events) {
     log::warn("cgroup events unavailable: removed cgroups are found by walking the hierarchy every 2s");
   }
 
-  const unsigned ncpus = static_cast<unsigned>(libbpf_num_possible_cpus());
-  constexpr size_t net_fields = sizeof(cgio_net_value) / sizeof(uint64_t);
-  const uint32_t mount_slots = static_cast<uint32_t>(mount_devs.size() + 1);
-  const std::array<size_t, kCounterDomains> fields = {CGIO_VFS_COUNTER_MAX, net_fields, CGIO_VFS_OPENS};
-  const std::array<size_t, kCounterDomains> widths = {opts.collector_vfs ? fields[0] : 0,
-                                                      opts.collector_net ? fields[1] : 0,
-                                                      mount_devs.empty() ? 0 : fields[2] * mount_slots};
-  const std::vector<MetricSpec> tables[kCounterDomains] = {
-      opts.collector_vfs ? vfs_metrics(mount_devs.empty()) : std::vector<MetricSpec>{},
-      opts.collector_net ? net_metrics() : std::vector<MetricSpec>{},
-      mount_devs.empty() ? std::vector<MetricSpec>{} : vfs_mount_metrics(opts.mountpoints)};
-
-  BpfCounterStore store({maps->vfs(), maps->net(), maps->vfs_mounts()}, fields, ncpus, mount_slots);
-  auto tracker = std::make_shared<CgroupTracker>(
-      std::move(classifier.value()), opts.retain_ended, store, widths, [] { return std::chrono::system_clock::now(); },
-      [&accounting, &tables](const EndedUnit& u) {
+  const unsigned ncpus = c->possible_cpus = static_cast<unsigned>(libbpf_num_possible_cpus());
+  const uint32_t mount_slots = static_cast<uint32_t>(g.mount_devs.size() + 1);
+  std::array<size_t, kCounterDomains> widths{};
+  for (const CounterDomainSpec& d : counter_domains()) {
+    if (!g.domains[index_of(d.id)]) continue;
+    widths[index_of(d.id)] = d.width(mount_slots);
+    c->sources[index_of(d.id)] =
+        std::make_shared<PerCpuHashSource>(c->maps.fd(d.map), d.fields, ncpus, true, d.two_part_key());
+  }
+  c->tables = metric_tables(g.domains, opts.mountpoints);
+  c->store = std::make_unique<BpfCounterStore>(c->maps.fds(), ncpus, mount_slots);
+  c->tracker = std::make_shared<CgroupTracker>(
+      std::move(*g.classifier), opts.retain_ended, *c->store, widths, [] { return std::chrono::system_clock::now(); },
+      [accounting = g.accounting, tables = &c->tables](const EndedUnit& u) {
         log::debug("unit ended",
                    {{"workload", u.key.workload}, {"workload_id", u.key.workload_id}, {"cgroup", u.key.cgroup}});
         if (!accounting) return;
-        auto written = accounting->append(to_record(u, tables));
+        auto written = accounting->append(to_record(u, *tables));
         if (!written)
           log::error("cannot write accounting record", {{"err", written.error()}, {"cgroup", u.key.cgroup}});
       });
-  auto hierarchy = std::make_shared<const CgroupHierarchy>(choice->root);
+  c->hierarchy = std::make_shared<const CgroupHierarchy>(g.choice.root);
 
-  auto vfs_source = std::make_shared<PerCpuHashSource>(maps->vfs(), fields[0], ncpus);
-  auto net_source = std::make_shared<PerCpuHashSource>(maps->net(), fields[1], ncpus);
-  auto mounts_source = std::make_shared<PerCpuHashSource>(maps->vfs_mounts(), fields[2], ncpus, true, true);
   CgroupEventReader::Config events;
-  events.ringbuf_fd = cgroup_events ? maps->cgroup_events() : -1;
-  events.lost_fd = maps->events_lost();
+  events.ringbuf_fd = c->cgroup_events ? c->maps.fd(SharedMap::cgroup_events) : -1;
+  events.lost_fd = c->maps.fd(SharedMap::events_lost);
   events.possible_cpus = ncpus;
-  events.hierarchy_id = choice->hierarchy_id;
-  events.reconcile_every = cgroup_events ? std::chrono::seconds(60) : std::chrono::seconds(2);
-  events.ids_in_maps = [&] {
+  events.hierarchy_id = g.choice.hierarchy_id;
+  events.reconcile_every = c->cgroup_events ? std::chrono::seconds(60) : std::chrono::seconds(2);
+  events.ids_in_maps = [sources = c->sources] {
     std::vector<uint64_t> ids;
-    for (const auto& source : {vfs_source, net_source, mounts_source}) {
+    for (const auto& source : sources) {
+      if (!source) continue;
       if (auto snap = source->read()) ids.insert(ids.end(), snap->keys.begin(), snap->keys.end());
     }
     return ids;
   };
-  CgroupEventReader reader(events, *hierarchy, *tracker);
+  c->reader = std::make_unique<CgroupEventReader>(events, *c->hierarchy, *c->tracker);
+  return c;
+}
 
-  auto collectors = std::make_shared<Scraper>();
-  if (opts.collector_vfs) {
-    collectors->add(std::make_shared<CgroupCountersCollector>("vfs", CounterDomain::vfs, tables[0], vfs_source, tracker,
-                                                              hierarchy));
-  }
-  if (!mount_devs.empty()) {
-    collectors->add(std::make_shared<CgroupCountersCollector>("vfs_mounts", CounterDomain::vfs_mounts, tables[2],
-                                                              mounts_source, tracker, hierarchy));
-  }
-  if (opts.collector_net) {
-    collectors->add(std::make_shared<CgroupCountersCollector>("net", CounterDomain::net, tables[1], net_source, tracker,
-                                                              hierarchy));
-  }
+// Phase 4: what a scrape runs, over what counting made.
+std::shared_ptr<Scraper> start_serving(const Gathered& g, const Counting& c) {
+  auto scraper = std::make_shared<Scraper>();
   std::vector<std::string> map_names(CGIO_MAP_MAX);
-  if (opts.collector_vfs) map_names[CGIO_MAP_VFS] = "vfs";
-  if (opts.collector_net) map_names[CGIO_MAP_NET] = "net";
-  if (!mount_devs.empty()) map_names[CGIO_MAP_VFS_MOUNTS] = "vfs_mounts";
-  const int map_full_fd = maps->map_full();
-  collectors->add(
-      "bpf", std::make_shared<BpfStatusCollector>(
-                 kernel->release, status_rows(programs),
-                 [map_full_fd, ncpus] { return read_percpu_array(map_full_fd, CGIO_LOST_SLOTS, ncpus); }, map_names));
-  collectors->add("cgroups",
-                  std::make_shared<TrackingStatusCollector>(
-                      tracker, cgroup_events ? std::function<uint64_t()>([&reader] { return reader.events_lost(); })
-                                             : std::function<uint64_t()>()));
+  for (const CounterDomainSpec& d : counter_domains()) {
+    if (!g.domains[index_of(d.id)]) continue;
+    scraper->add(std::make_shared<CgroupCountersCollector>(std::string(d.name), d.id, c.tables[index_of(d.id)],
+                                                           c.sources[index_of(d.id)], c.tracker, c.hierarchy));
+    map_names[d.lost_map_id] = d.name;
+  }
+  const int map_full_fd = c.maps.fd(SharedMap::map_full);
+  const unsigned ncpus = c.possible_cpus;
+  scraper->add("bpf",
+               std::make_shared<BpfStatusCollector>(
+                   g.kernel.release, status_rows(c.programs),
+                   [map_full_fd, ncpus] { return read_percpu_array(map_full_fd, CGIO_LOST_SLOTS, ncpus); }, map_names));
+  const CgroupEventReader* reader = c.reader.get();
+  scraper->add("cgroups",
+               std::make_shared<TrackingStatusCollector>(
+                   c.tracker, c.cgroup_events ? std::function<uint64_t()>([reader] { return reader->events_lost(); })
+                                              : std::function<uint64_t()>()));
+  return scraper;
+}
 
-  (*web)->serve([collectors](ExpositionWriter& out) { return collectors->write(out); });
-  const std::string counted = std::to_string(counting) + "/" + std::to_string(wanted_operations(opts).size());
-  log::info("ready", {{"address", opts.listen_address.display((*web)->port())},
-                      {"port", std::to_string((*web)->port())},
-                      {"telemetry_path", opts.telemetry_path},
-                      {"operations_counted", counted}});
+// A running exporter. Members are destroyed bottom-up: the web server
+// first, so no scrape runs while programs, links and maps close.
+struct Exporter {
+  Gathered gathered;
+  std::unique_ptr<Counting> counting;
+  std::shared_ptr<Scraper> scraper;
+  std::unique_ptr<WebServer> web;
+};
 
+// Phase 5: returns the signal that asked the exporter to stop.
+int wait_for_stop() {
+  const sigset_t stop = stop_signals();
+  int sig = 0;
+  sigwait(&stop, &sig);
+  return sig;
+}
+
+}  // namespace
+
+sigset_t stop_signals() {
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
-  int sig = 0;
-  sigwait(&stop, &sig);
-  log::info("shutting down", {{"signal", strsignal(sig)}});
-  // The web server goes first so no scrape runs while links and maps close.
-  web.value().reset();
-  programs = LoadedPrograms{};
+  return stop;
+}
+
+int run(const Options& opts) {
+  log::set_level(opts.log_level);
+  install_libbpf_logging();
+  log::info("starting cgio_exporter", {{"version", version_string()}});
+
+  auto gathered = gather(opts);
+  if (auto* f = std::get_if<Failed>(&gathered)) return f->exit_code;
+  auto web = bind_web(opts);
+  if (auto* f = std::get_if<Failed>(&web)) return f->exit_code;
+  auto counting = start_counting(opts, std::get<Gathered>(gathered));
+  if (auto* f = std::get_if<Failed>(&counting)) return f->exit_code;
+  {
+    Exporter e{std::move(std::get<Gathered>(gathered)), std::move(std::get<0>(counting)), nullptr,
+               std::move(std::get<0>(web))};
+    e.scraper = start_serving(e.gathered, *e.counting);
+    e.web->serve([scraper = e.scraper](ExpositionWriter& out) { return scraper->write(out); });
+    const std::string counted =
+        std::to_string(e.counting->operations_counted) + "/" + std::to_string(wanted_operations(opts).size());
+    log::info("ready", {{"address", opts.listen_address.display(e.web->port())},
+                        {"port", std::to_string(e.web->port())},
+                        {"telemetry_path", opts.telemetry_path},
+                        {"operations_counted", counted}});
+    const int sig = wait_for_stop();
+    log::info("shutting down", {{"signal", strsignal(sig)}});
+  }
   log::info("stopped; BPF programs detached");
   return 0;
 }

@@ -24,10 +24,7 @@ int main(int argc, char** argv) {
   if (options.print_plan) return cgio::print_plan(options);
   // Block the stop signals before any thread starts, so they inherit the
   // mask and run() receives them synchronously with sigwait.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
+  const sigset_t stop = cgio::stop_signals();
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   return cgio::run(options);

@@ -7,45 +7,17 @@
 #include <cstring>
 #include <unordered_set>
 
-#include "contracts/cgroup_events.h"
-#include "contracts/vfs.h"
+#include "maps/counter_source.h"
 #include "util/log.h"
+
+#include "contracts/cgroup_events.h"
 
 namespace cgio {
 
-BpfCounterStore::BpfCounterStore(std::array<int, kCounterDomains> fds, std::array<size_t, kCounterDomains> fields,
-                                 unsigned possible_cpus, uint32_t mount_slots)
-    : fds_(fds), fields_(fields), ncpus_(possible_cpus), mount_slots_(mount_slots) {}
-
-void BpfCounterStore::take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) {
-  const size_t d = static_cast<size_t>(domain);
-  const int fd = fds_[d];
-  if (fd < 0) return;
-  const size_t fields = fields_[d];
-  std::vector<uint64_t> percpu(fields * ncpus_);
-  const auto add = [&](const void* key, size_t offset) {
-    if (bpf_map_lookup_elem(fd, key, percpu.data()) != 0) return;  // no entry: nothing counted
-    for (unsigned cpu = 0; cpu < ncpus_; ++cpu) {
-      for (size_t f = 0; f < fields && offset + f < out.size(); ++f) out[offset + f] += percpu[cpu * fields + f];
-    }
-    bpf_map_delete_elem(fd, key);
-  };
-  if (domain != CounterDomain::vfs_mounts) {
-    add(&id, 0);
-    return;
-  }
-  for (uint32_t m = 0; m < mount_slots_; ++m) {
-    cgio_mount_key key{};
-    key.cgroup_id = id;
-    key.mount = m;
-    add(&key, m * fields);
-  }
-}
-
 CgroupEventReader::CgroupEventReader(Config config, const CgroupHierarchy& hierarchy, CgroupTracker& tracker)
     : config_(std::move(config)), hierarchy_(hierarchy), tracker_(tracker) {
-  ring_ = ring_buffer__new(config_.ringbuf_fd, &CgroupEventReader::on_event, this, nullptr);
-  if (ring_ == nullptr) {
+  ring_.reset(ring_buffer__new(config_.ringbuf_fd, &CgroupEventReader::on_event, this, nullptr));
+  if (!ring_) {
     log::error("cannot read cgroup events; removed cgroups are found by periodic walks only",
                {{"err", std::strerror(errno)}});
   }
@@ -57,7 +29,6 @@ CgroupEventReader::CgroupEventReader(Config config, const CgroupHierarchy& hiera
 CgroupEventReader::~CgroupEventReader() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
-  if (ring_ != nullptr) ring_buffer__free(ring_);
 }
 
 int CgroupEventReader::on_event(void* ctx, void* data, size_t size) {
@@ -115,7 +86,7 @@ uint64_t CgroupEventReader::read_lost() const {
   const uint32_t key = CGIO_EVENTS_LOST;
   if (bpf_map_lookup_elem(config_.lost_fd, &key, percpu.data()) != 0) return 0;
   uint64_t sum = 0;
-  for (uint64_t v : percpu) sum += v;
+  sum_percpu(percpu, config_.possible_cpus, {&sum, 1});
   return sum;
 }
 
@@ -145,8 +116,8 @@ void CgroupEventReader::reconcile() {
 void CgroupEventReader::run() {
   auto next_reconcile = std::chrono::steady_clock::now() + config_.reconcile_every;
   while (!stop_) {
-    if (ring_ != nullptr) {
-      const int n = ring_buffer__poll(ring_, 200 /* ms */);
+    if (ring_) {
+      const int n = ring_buffer__poll(ring_.get(), 200 /* ms */);
       if (n < 0 && n != -EINTR) {
         log::warn("reading cgroup events failed", {{"err", std::strerror(-n)}});
       }

@@ -1,7 +1,7 @@
-// The cgroup side of accounting at run time: the kernel maps a removed
-// cgroup is folded out of (BpfCounterStore), and the thread that turns the
+// The cgroup side of accounting at run time: the thread that turns the
 // cgroup event ring buffer into tracker calls, reconciling against a walk
-// of the hierarchy now and then and whenever events were lost.
+// of the hierarchy now and then and whenever events were lost. (The kernel
+// maps a removed cgroup is folded out of are maps/counter_store.h.)
 #pragma once
 
 #include <atomic>
@@ -12,24 +12,9 @@
 
 #include "cgroups/cgroup_paths.h"
 #include "cgroups/tracker.h"
-
-struct ring_buffer;
+#include "util/bpf_handles.h"
 
 namespace cgio {
-
-class BpfCounterStore final : public CounterStore {
- public:
-  // fds of the vfs, net and vfs_mounts maps (-1 when not created).
-  BpfCounterStore(std::array<int, kCounterDomains> fds, std::array<size_t, kCounterDomains> fields,
-                  unsigned possible_cpus, uint32_t mount_slots);
-  void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) override;
-
- private:
-  std::array<int, kCounterDomains> fds_;
-  std::array<size_t, kCounterDomains> fields_;
-  unsigned ncpus_;
-  uint32_t mount_slots_;
-};
 
 class CgroupEventReader {
  public:
@@ -65,7 +50,7 @@ class CgroupEventReader {
   Config config_;
   const CgroupHierarchy& hierarchy_;
   CgroupTracker& tracker_;
-  ring_buffer* ring_ = nullptr;
+  RingBufferPtr ring_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> lost_seen_{0};
   std::atomic<uint64_t> handled_{0};

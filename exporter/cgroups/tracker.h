@@ -25,23 +25,11 @@
 #include <vector>
 
 #include "cgroups/workloads.h"
+#include "maps/counter_domains.h"
 #include "maps/counter_source.h"
+#include "maps/counter_store.h"
 
 namespace cgio {
-
-// The counter maps a cgroup has values in.
-enum class CounterDomain { vfs = 0, net = 1, vfs_mounts = 2 };
-inline constexpr size_t kCounterDomains = 3;
-
-// Reads a removed cgroup's final values out of the kernel maps and deletes
-// them (the kernel side of folding; faked in tests).
-class CounterStore {
- public:
-  virtual ~CounterStore() = default;
-  // Adds `id`'s summed per-CPU values in `domain` into `out` and deletes its
-  // entries. For vfs_mounts, `out` holds every mount index's counters in a row.
-  virtual void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) = 0;
-};
 
 struct SeriesKey {
   std::string workload;
@@ -63,7 +51,8 @@ class CgroupTracker {
  public:
   using Clock = std::function<std::chrono::system_clock::time_point()>;
 
-  // `widths`: the number of u64 counters per domain (vfs, net, vfs_mounts).
+  // `widths`: the number of u64 counters per domain (CounterDomainSpec::width),
+  // 0 for a domain not counted.
   CgroupTracker(WorkloadClassifier classifier, std::chrono::seconds retain, CounterStore& store,
                 std::array<size_t, kCounterDomains> widths, Clock clock,
                 std::function<void(const EndedUnit&)> on_unit_end);

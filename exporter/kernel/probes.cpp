@@ -76,7 +76,7 @@ Result<TrivialProgram> TrivialProgram::fexit(const struct btf* kernel_btf, const
   if (id <= 0) return Error{function + " is not in kernel BTF"};
   auto prog =
       load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, static_cast<__u32>(id), "fexit program on " + function);
-  if (!prog) return Error{prog.error()};
+  if (!prog) return prog.error();
   TrivialProgram t;
   t.prog_ = std::move(prog.value());
   Fd link(bpf_link_create(t.prog_.get(), 0, BPF_TRACE_FEXIT, nullptr));
@@ -89,37 +89,30 @@ Result<TrivialProgram> TrivialProgram::kprobe(const std::string& function, bool 
   auto type = read_int_file("/sys/bus/event_source/devices/kprobe/type");
   if (!type) return Error{"the kernel has no kprobe event source (kprobes not built in)"};
   auto prog = load_trivial(BPF_PROG_TYPE_KPROBE, static_cast<bpf_attach_type>(0), 0, "kprobe program for " + function);
-  if (!prog) return Error{prog.error()};
+  if (!prog) return prog.error();
   TrivialProgram t;
   t.prog_ = std::move(prog.value());
   for (const bool is_ret : {false, true}) {
     if (!(is_ret ? ret : entry)) continue;
     auto pfd = perf_kprobe(t.prog_.get(), *type, function, is_ret);
-    if (!pfd) return Error{pfd.error()};
+    if (!pfd) return pfd.error();
     t.attachments_.push_back(std::move(pfd.value()));
   }
   return t;
 }
 
 Result<TrivialProgram> TrivialProgram::tracepoint(Tracefs& tracefs, const std::string& category_event) {
-  const size_t slash = category_event.find('/');
-  auto id = tracefs.event_id(category_event.substr(0, slash), category_event.substr(slash + 1));
-  if (!id) return Error{id.error()};
+  auto pfd = tracefs.open_perf_event(category_event);
+  if (!pfd) return pfd.error();
   auto prog = load_trivial(BPF_PROG_TYPE_TRACEPOINT, static_cast<bpf_attach_type>(0), 0,
                            "tracepoint program for " + category_event);
-  if (!prog) return Error{prog.error()};
+  if (!prog) return prog.error();
   TrivialProgram t;
   t.prog_ = std::move(prog.value());
-  perf_event_attr attr{};
-  attr.size = sizeof(attr);
-  attr.type = PERF_TYPE_TRACEPOINT;
-  attr.config = *id;
-  Fd pfd(static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
-  if (!pfd.valid()) return errno_error("perf_event_open for tracepoint " + category_event, errno);
-  if (ioctl(pfd.get(), PERF_EVENT_IOC_SET_BPF, t.prog_.get()) != 0) {
+  if (ioctl(pfd->get(), PERF_EVENT_IOC_SET_BPF, t.prog_.get()) != 0) {
     return errno_error("attaching a tracepoint program to " + category_event + " refused", errno);
   }
-  t.attachments_.push_back(std::move(pfd));
+  t.attachments_.push_back(std::move(pfd.value()));
   return t;
 }
 
@@ -130,7 +123,7 @@ Result<TrivialProgram> TrivialProgram::btf_tracepoint(const struct btf* kernel_b
   if (id <= 0) return Error{"tracepoint " + event + " is not in kernel BTF"};
   auto prog = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, static_cast<__u32>(id),
                            "BTF tracepoint program on " + event);
-  if (!prog) return Error{prog.error()};
+  if (!prog) return prog.error();
   TrivialProgram t;
   t.prog_ = std::move(prog.value());
   Fd link(bpf_raw_tracepoint_open(nullptr, t.prog_.get()));
@@ -144,7 +137,7 @@ namespace {
 // A probe attaches for a moment: the trivial program is detached and
 // unloaded as the result goes out of scope.
 Result<void> attached(const Result<TrivialProgram>& t) {
-  if (!t) return Error{t.error()};
+  if (!t) return t.error();
   return {};
 }
 

@@ -1,7 +1,9 @@
 #include "kernel/tracefs.h"
 
+#include <linux/perf_event.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -44,13 +46,28 @@ Result<std::string> Tracefs::root() {
 
 Result<unsigned long long> Tracefs::event_id(const std::string& category, const std::string& event) {
   auto dir = root();
-  if (!dir) return Error{dir.error()};
+  if (!dir) return dir.error();
   const std::string path = *dir + "/events/" + category + "/" + event + "/id";
   std::ifstream in(path);
   unsigned long long id = 0;
   if (!in) return errno_error("no tracepoint " + category + "/" + event + " (" + path + ")", errno);
   if (!(in >> id)) return Error{"cannot parse " + path};
   return id;
+}
+
+Result<Fd> Tracefs::open_perf_event(const std::string& category_event) {
+  const size_t slash = category_event.find('/');
+  if (slash == std::string::npos) return Error{"bad tracepoint " + category_event};
+  auto id = event_id(category_event.substr(0, slash), category_event.substr(slash + 1));
+  if (!id) return id.error();
+  perf_event_attr attr{};
+  attr.type = PERF_TYPE_TRACEPOINT;
+  attr.size = sizeof(attr);
+  attr.config = *id;
+  Fd pfd(static_cast<int>(
+      syscall(SYS_perf_event_open, &attr, -1 /* any pid */, 0 /* cpu */, -1 /* group */, PERF_FLAG_FD_CLOEXEC)));
+  if (!pfd.valid()) return errno_error("perf_event_open for tracepoint " + category_event, errno);
+  return pfd;
 }
 
 }  // namespace cgio

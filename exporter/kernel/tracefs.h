@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "util/bpf_handles.h"
 #include "util/result.h"
 
 namespace cgio {
@@ -20,6 +21,9 @@ class Tracefs {
   Result<std::string> root();
   // The id of tracepoint <category>/<event>.
   Result<unsigned long long> event_id(const std::string& category, const std::string& event);
+  // A perf event on tracepoint "<category>/<event>" (any task, CPU 0), for
+  // a tracepoint program to attach to.
+  Result<Fd> open_perf_event(const std::string& category_event);
 
  private:
   std::string procfs_;

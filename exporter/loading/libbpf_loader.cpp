@@ -2,9 +2,6 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <linux/perf_event.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -115,7 +112,7 @@ class LibbpfObject final : public LoadedObject {
     bpf_link* link = nullptr;
     if (section.starts_with("tracepoint/")) {
       auto r = attach_tracepoint(prog, section.substr(std::strlen("tracepoint/")));
-      if (!r) return Error{r.error()};
+      if (!r) return r.error();
       link = *r;
     } else {
       link = bpf_program__attach(prog);
@@ -137,24 +134,12 @@ class LibbpfObject final : public LoadedObject {
   // the id comes from the tracefs found at run time rather than libbpf's
   // fixed paths.
   Result<bpf_link*> attach_tracepoint(bpf_program* prog, const std::string& tp) {
-    const size_t slash = tp.find('/');
-    if (slash == std::string::npos) return Error{"bad tracepoint section " + tp};
-    auto id = tracefs_.event_id(tp.substr(0, slash), tp.substr(slash + 1));
-    if (!id) return Error{id.error()};
-    perf_event_attr attr{};
-    attr.type = PERF_TYPE_TRACEPOINT;
-    attr.size = sizeof(attr);
-    attr.config = *id;
-    const long pfd =
-        syscall(SYS_perf_event_open, &attr, -1 /* any pid */, 0 /* cpu */, -1 /* group */, PERF_FLAG_FD_CLOEXEC);
-    if (pfd < 0) return errno_error("perf_event_open for tracepoint " + tp, errno);
-    bpf_link* link = bpf_program__attach_perf_event(prog, static_cast<int>(pfd));
-    if (link == nullptr) {
-      const int err = errno;
-      close(static_cast<int>(pfd));
-      return with_libbpf_detail(errno_error("attach to tracepoint " + tp, err));
-    }
-    return link;  // the link owns the perf event descriptor
+    auto pfd = tracefs_.open_perf_event(tp);
+    if (!pfd) return pfd.error();
+    bpf_link* link = bpf_program__attach_perf_event(prog, pfd->get());
+    if (link == nullptr) return with_libbpf_detail(errno_error("attach to tracepoint " + tp, errno));
+    pfd->release();  // the link owns the perf event descriptor
+    return link;
   }
 
   // Links are declared after the object so they are destroyed first.
@@ -183,31 +168,17 @@ Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(const BpfObjectSp
 
   bpf_map* map = nullptr;
   bpf_object__for_each_map(map, obj.get()) {
-    const std::string map_name = bpf_map__name(map);
-    int fd = -2;  // not one of ours (.rodata and friends)
-    if (map_name == "cgio_vfs")
-      fd = maps_.vfs;
-    else if (map_name == "cgio_net")
-      fd = maps_.net;
-    else if (map_name == "cgio_map_full")
-      fd = maps_.map_full;
-    else if (map_name == "cgio_vfs_mounts")
-      fd = maps_.vfs_mounts;
-    else if (map_name == "cgio_mounts")
-      fd = maps_.mounts;
-    else if (map_name == "cgio_cgroup_events")
-      fd = maps_.cgroup_events;
-    else if (map_name == "cgio_events_lost")
-      fd = maps_.events_lost;
-    if (fd == -2) continue;
+    const SharedMapSpec* shared = find_shared_map(bpf_map__name(map));
+    if (shared == nullptr) continue;  // private to the object (.rodata and friends)
+    const int fd = maps_[shared->id];
     if (fd < 0) {
       // A map of a feature that is off (the per-mount maps without
       // --vfs.mountpoints): a private placeholder; the programs never use it.
-      if (map_name == "cgio_vfs_mounts" || map_name == "cgio_mounts") continue;
-      return Error{"map " + map_name + " was not created"};
+      if (shared->placeholder_when_off) continue;
+      return Error{"map " + std::string(shared->bpf_name) + " was not created"};
     }
     if (int err = bpf_map__reuse_fd(map, fd); err != 0) {
-      return errno_error("reuse map " + map_name, -err);
+      return errno_error("reuse map " + std::string(shared->bpf_name), -err);
     }
   }
   if (auto r = set_config(obj.get(), config_); !r) return Error{r.error()};

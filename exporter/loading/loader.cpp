@@ -70,7 +70,7 @@ LoadedPrograms load_programs(const std::vector<OperationPlan>& plan, ObjectLoade
   for (const OperationPlan& op : plan) {
     OperationStatus s;
     s.operation = op.operation;
-    s.domain = op.domain;
+    s.group = op.group;
     out.operations.push_back(std::move(s));
     std::vector<const Implementation*> usable;
     for (const Choice& c : op.choices) {

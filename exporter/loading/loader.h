@@ -52,7 +52,7 @@ struct Attempt {
 
 struct OperationStatus {
   std::string operation;
-  Domain domain = Domain::vfs;
+  ProgramGroup group = ProgramGroup::vfs;
   bool attached = false;
   const Implementation* chosen = nullptr;  // set when attached
   std::vector<int> program_fds;            // the attached programs (owned by the objects)

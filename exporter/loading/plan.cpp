@@ -145,7 +145,7 @@ std::vector<OperationPlan> make_plan(const std::vector<std::string_view>& operat
       for (const Implementation& impl : candidates) {
         if (impl.operation == op && impl.probe_type == type) {
           variants.push_back(&impl);
-          p.domain = impl.domain;
+          p.group = impl.group;
         }
       }
       if (variants.empty()) continue;

@@ -45,7 +45,7 @@ struct Choice {
 
 struct OperationPlan {
   std::string operation;
-  Domain domain = Domain::vfs;
+  ProgramGroup group = ProgramGroup::vfs;
   std::vector<Choice> choices;  // in the order they will be tried
 };
 

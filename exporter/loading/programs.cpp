@@ -21,14 +21,14 @@
 
 namespace cgio {
 
-std::string_view to_string(Domain domain) {
-  switch (domain) {
-    case Domain::vfs:
+std::string_view to_string(ProgramGroup group) {
+  switch (group) {
+    case ProgramGroup::vfs:
       return "vfs";
-    case Domain::net:
+    case ProgramGroup::net:
       return "net";
-    case Domain::cgroup:
-      return "cgroup";
+    case ProgramGroup::cgroup_events:
+      return "cgroup_events";
   }
   return "unknown";
 }
@@ -117,7 +117,7 @@ std::vector<Implementation> build() {
     const std::string_view b = base;
     const bool rd = b == "read";
     add({op,
-         Domain::vfs,
+         ProgramGroup::vfs,
          ProbeType::fentry,
          "vfs",
          kAny,
@@ -125,7 +125,7 @@ std::vector<Implementation> build() {
          {rd ? "cgio_fx_read" : "cgio_fx_write", rd ? "cgio_fx_readv" : "cgio_fx_writev"},
          {exact(fn, "long", {kFile, "*", "ulong", "*"}), exact(fnv, "long", {kFile, "*", "ulong", "*", "?"})}});
     add({op,
-         Domain::vfs,
+         ProgramGroup::vfs,
          ProbeType::kprobe,
          "vfs",
          kAny,
@@ -135,7 +135,7 @@ std::vector<Implementation> build() {
          {prefix(fn, "long", {kFile}), prefix(fnv, "long", {kFile})}});
   }
   add({"vfs_open",
-       Domain::vfs,
+       ProgramGroup::vfs,
        ProbeType::fentry,
        "openat2",
        kAny,
@@ -143,7 +143,7 @@ std::vector<Implementation> build() {
        {"cgio_fx_open"},
        {exact("do_sys_openat2", kIntOrLong, {"int", "*", "struct open_how *"})}});
   add({"vfs_open",
-       Domain::vfs,
+       ProgramGroup::vfs,
        ProbeType::kprobe,
        "openat2",
        kAny,
@@ -151,7 +151,7 @@ std::vector<Implementation> build() {
        {"cgio_kp_open", "cgio_kr_open"},
        {prefix("do_sys_openat2", kIntOrLong, {"int", "*", "struct open_how *"})}});
   add({"vfs_mkdir",
-       Domain::vfs,
+       ProgramGroup::vfs,
        ProbeType::fentry,
        "namei",
        kAny,
@@ -159,7 +159,7 @@ std::vector<Implementation> build() {
        {"cgio_fx_mkdir"},
        {exact("do_mkdirat", kIntOrLong, {"int", "*", "ushort"})}});
   add({"vfs_mkdir",
-       Domain::vfs,
+       ProgramGroup::vfs,
        ProbeType::kprobe,
        "namei",
        kAny,
@@ -167,7 +167,7 @@ std::vector<Implementation> build() {
        {"cgio_kr_mkdir"},
        {prefix("do_mkdirat", kIntOrLong, {})}});
   add({"vfs_unlink",
-       Domain::vfs,
+       ProgramGroup::vfs,
        ProbeType::fentry,
        "namei",
        kAny,
@@ -175,7 +175,7 @@ std::vector<Implementation> build() {
        {"cgio_fx_unlink"},
        {exact("do_unlinkat", kIntOrLong, {"int", "*"})}});
   add({"vfs_unlink",
-       Domain::vfs,
+       ProgramGroup::vfs,
        ProbeType::kprobe,
        "namei",
        kAny,
@@ -183,7 +183,7 @@ std::vector<Implementation> build() {
        {"cgio_kr_unlink"},
        {prefix("do_unlinkat", kIntOrLong, {})}});
   add({"vfs_rmdir",
-       Domain::vfs,
+       ProgramGroup::vfs,
        ProbeType::fentry,
        "namei",
        kAny,
@@ -191,7 +191,7 @@ std::vector<Implementation> build() {
        {"cgio_fx_rmdir"},
        {exact("do_rmdir", kIntOrLong, {"int", "*"})}});
   add({"vfs_rmdir",
-       Domain::vfs,
+       ProgramGroup::vfs,
        ProbeType::kprobe,
        "namei",
        kAny,
@@ -204,7 +204,7 @@ std::vector<Implementation> build() {
   const auto vfs_tp = [&](std::string_view op, std::vector<std::string_view> progs,
                           std::vector<std::string_view> events) {
     add({op,
-         Domain::vfs,
+         ProgramGroup::vfs,
          ProbeType::tracepoint,
          "sys_exit_cast",
          since(6, 2),
@@ -214,7 +214,7 @@ std::vector<Implementation> build() {
          events,
          needs_task_pt_regs_and_rdonly_cast});
     add({op,
-         Domain::vfs,
+         ProgramGroup::vfs,
          ProbeType::tracepoint,
          "sys_exit",
          between(5, 15, 6, 2),
@@ -249,7 +249,7 @@ std::vector<Implementation> build() {
   };
   // Before 6.5, sendfile/splice to a socket reach sendpage, not sendmsg.
   add({"net_send",
-       Domain::net,
+       ProgramGroup::net,
        ProbeType::fentry,
        "sendpage",
        before(6, 5),
@@ -257,7 +257,7 @@ std::vector<Implementation> build() {
        {"cgio_fx_tcp_send", "cgio_fx_udp_send", "cgio_fx_udp6_send", "cgio_fx_tcp_page", "cgio_fx_udp_page"},
        concat(sendmsg_exact, sendpage_exact)});
   add({"net_send",
-       Domain::net,
+       ProgramGroup::net,
        ProbeType::fentry,
        "sendmsg",
        since(6, 5),
@@ -269,7 +269,7 @@ std::vector<Implementation> build() {
                                                  prefix("udp_sendmsg", "int", {kSock}),
                                                  prefix("udpv6_sendmsg", "int", {kSock})};
   add({"net_send",
-       Domain::net,
+       ProgramGroup::net,
        ProbeType::kprobe,
        "sendpage",
        before(6, 5),
@@ -278,7 +278,7 @@ std::vector<Implementation> build() {
         "cgio_kr_udp6_send", "cgio_kp_tcp_page", "cgio_kr_tcp_page", "cgio_kp_udp_page", "cgio_kr_udp_page"},
        concat(sendmsg_prefix, {prefix("tcp_sendpage", "int", {kSock}), prefix("udp_sendpage", "int", {kSock})})});
   add({"net_send",
-       Domain::net,
+       ProgramGroup::net,
        ProbeType::kprobe,
        "sendmsg",
        since(6, 5),
@@ -292,7 +292,7 @@ std::vector<Implementation> build() {
                                   exact("udpv6_recvmsg", "int", params)};
   };
   add({"net_receive",
-       Domain::net,
+       ProgramGroup::net,
        ProbeType::fentry,
        "noblock",
        before(5, 19),
@@ -300,7 +300,7 @@ std::vector<Implementation> build() {
        {"cgio_fx_tcp_recv6", "cgio_fx_udp_recv6", "cgio_fx_udp6_recv6"},
        recv({kSock, "*", "ulong", "int", "int", "*"})});
   add({"net_receive",
-       Domain::net,
+       ProgramGroup::net,
        ProbeType::fentry,
        "addr_len",
        between(5, 19, 6, 18),
@@ -308,7 +308,7 @@ std::vector<Implementation> build() {
        {"cgio_fx_tcp_recv5", "cgio_fx_udp_recv5", "cgio_fx_udp6_recv5"},
        recv({kSock, "*", "ulong", "int", "*"})});
   add({"net_receive",
-       Domain::net,
+       ProgramGroup::net,
        ProbeType::fentry,
        "flags",
        since(6, 18),
@@ -316,7 +316,7 @@ std::vector<Implementation> build() {
        {"cgio_fx_tcp_recv4", "cgio_fx_udp_recv4", "cgio_fx_udp6_recv4"},
        recv({kSock, "*", "ulong", "int"})});
   add({"net_receive",
-       Domain::net,
+       ProgramGroup::net,
        ProbeType::kprobe,
        "sock",
        kAny,
@@ -327,7 +327,7 @@ std::vector<Implementation> build() {
         prefix("udpv6_recvmsg", "int", {kSock})}});
 
   add({"net_send",
-       Domain::net,
+       ProgramGroup::net,
        ProbeType::tracepoint,
        "sock_length",
        since(6, 3),
@@ -337,7 +337,7 @@ std::vector<Implementation> build() {
        {"btf:sock_send_length"},
        needs_sock_length_tracepoints});
   add({"net_receive",
-       Domain::net,
+       ProgramGroup::net,
        ProbeType::tracepoint,
        "sock_length",
        since(6, 3),
@@ -349,7 +349,7 @@ std::vector<Implementation> build() {
 
   // --- cgroup events: not a counted operation; always this probe type --------
   add({"cgroup_events",
-       Domain::cgroup,
+       ProgramGroup::cgroup_events,
        ProbeType::tracepoint,
        "tp_btf",
        kAny,
@@ -368,10 +368,10 @@ std::span<const Implementation> catalogue() {
   return table;
 }
 
-std::vector<std::string_view> operations(Domain domain) {
+std::vector<std::string_view> operations(ProgramGroup group) {
   std::vector<std::string_view> ops;
   for (const Implementation& impl : catalogue()) {
-    if (impl.domain != domain) continue;
+    if (impl.group != group) continue;
     bool seen = false;
     for (auto op : ops) seen = seen || op == impl.operation;
     if (!seen) ops.push_back(impl.operation);

@@ -18,10 +18,12 @@
 
 namespace cgio {
 
-// Which collector, and therefore which counter map, an operation feeds;
-// `cgroup` is the cgroup event stream accounting relies on.
-enum class Domain { vfs, net, cgroup };
-std::string_view to_string(Domain domain);
+// The group of programs an operation belongs to: the VFS and network
+// counting programs (enabled by --collector.vfs / --collector.net), and the
+// cgroup event programs accounting relies on. Not a counter domain
+// (maps/counter_domains.h): the vfs group feeds both vfs and vfs_mounts.
+enum class ProgramGroup { vfs, net, cgroup_events };
+std::string_view to_string(ProgramGroup group);
 
 // One BPF object embedded through its bpftool skeleton.
 struct BpfObjectSpec {
@@ -38,7 +40,7 @@ struct KernelRange {
 
 struct Implementation {
   std::string_view operation;  // metric label `program`, e.g. "vfs_read"
-  Domain domain;
+  ProgramGroup group;
   ProbeType probe_type;
   std::string_view variant;  // which kernel variant of the probe type
   KernelRange versions;      // the version table: where this variant is expected
@@ -57,7 +59,7 @@ struct Implementation {
 // the order BTF verification considers them.
 std::span<const Implementation> catalogue();
 
-// The operations of a domain, in a stable order.
-std::vector<std::string_view> operations(Domain domain);
+// The operations of a program group, in a stable order.
+std::vector<std::string_view> operations(ProgramGroup group);
 
 }  // namespace cgio

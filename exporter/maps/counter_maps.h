@@ -1,31 +1,26 @@
-// The kernel maps the BPF programs count into. The exporter creates them
-// (not the objects), so every object and probe type shares one value per
-// cgroup, and the collectors read them without knowing which programs run.
+// The shared maps of this run, created from the table in shared_maps.h:
+// those of the enabled counter domains, and those every run needs.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <vector>
 
+#include "maps/counter_domains.h"
+#include "maps/shared_maps.h"
 #include "util/bpf_handles.h"
 #include "util/result.h"
 
 namespace cgio {
 
-// Descriptors of the maps every object shares; -1 for a map not created
-// (its collector is disabled).
+// Descriptors of the shared maps, by SharedMap; -1 for a map not created.
 struct SharedMapFds {
-  int vfs = -1;
-  int net = -1;
-  int map_full = -1;
-  int vfs_mounts = -1;     // --vfs.mountpoints
-  int mounts = -1;         // superblock dev -> mount index
-  int cgroup_events = -1;  // ring buffer
-  int events_lost = -1;
+  std::array<int, kSharedMaps> fds;
+  int operator[](SharedMap id) const { return fds[static_cast<size_t>(id)]; }
 };
 
 struct CounterMapsConfig {
-  bool vfs = true;
-  bool net = true;
-  bool vfs_mounts = false;  // --vfs.mountpoints
+  EnabledDomains domains{true, true, false};
   uint32_t max_entries = 16384;
   // Preallocated hash maps reserve max_entries x CPUs x value size up front.
   // Kernels with the BPF memory allocator (6.1+) allocate entries safely from
@@ -38,20 +33,13 @@ class CounterMaps {
  public:
   static Result<CounterMaps> create(const CounterMapsConfig& config);
 
-  SharedMapFds fds() const {
-    return {vfs_.get(),    net_.get(),           map_full_.get(),   vfs_mounts_.get(),
-            mounts_.get(), cgroup_events_.get(), events_lost_.get()};
-  }
-  int vfs() const { return vfs_.get(); }
-  int net() const { return net_.get(); }
-  int map_full() const { return map_full_.get(); }
-  int vfs_mounts() const { return vfs_mounts_.get(); }
-  int mounts() const { return mounts_.get(); }
-  int cgroup_events() const { return cgroup_events_.get(); }
-  int events_lost() const { return events_lost_.get(); }
+  SharedMapFds fds() const;
+  int fd(SharedMap id) const { return fds_[static_cast<size_t>(id)].get(); }
+  // Fills cgio_mounts: the superblock of `devs[i]` counts under mount index i + 1 (0 is "other").
+  Result<void> set_mount_indexes(const std::vector<uint32_t>& devs) const;
 
  private:
-  Fd vfs_, net_, map_full_, vfs_mounts_, mounts_, cgroup_events_, events_lost_;
+  std::array<Fd, kSharedMaps> fds_;
 };
 
 }  // namespace cgio

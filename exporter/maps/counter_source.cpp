@@ -8,9 +8,11 @@
 namespace cgio {
 
 void sum_percpu(std::span<const uint64_t> percpu, size_t ncpus, std::span<uint64_t> out) {
-  const size_t fields = out.size();
+  if (ncpus == 0) return;
+  const size_t stride = percpu.size() / ncpus;
+  const size_t fields = std::min(stride, out.size());
   for (size_t cpu = 0; cpu < ncpus; ++cpu) {
-    const uint64_t* v = percpu.data() + cpu * fields;
+    const uint64_t* v = percpu.data() + cpu * stride;
     for (size_t f = 0; f < fields; ++f) out[f] += v[f];
   }
 }

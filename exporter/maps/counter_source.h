@@ -29,13 +29,14 @@ class CounterSource {
   virtual Result<void> read(CounterSnapshot& out) = 0;
   Result<CounterSnapshot> read() {
     CounterSnapshot s;
-    if (auto r = read(s); !r) return Error{r.error()};
+    if (auto r = read(s); !r) return std::move(r).error();
     return s;
   }
 };
 
-// Adds `ncpus` consecutive per-CPU copies of a value of out.size() u64
-// counters (the layout the kernel returns for per-CPU maps) into `out`.
+// Adds `ncpus` consecutive per-CPU copies of a value of percpu.size() / ncpus
+// u64 counters (the layout the kernel returns for per-CPU maps) into `out`;
+// `out` may be shorter than a value (the counters past it are left out).
 void sum_percpu(std::span<const uint64_t> percpu, size_t ncpus, std::span<uint64_t> out);
 
 // A BPF_MAP_TYPE_PERCPU_HASH with __u64 keys (or, `two_part_keys`, the

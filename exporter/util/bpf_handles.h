@@ -1,5 +1,5 @@
 // Owners for every libbpf and kernel handle: a descriptor, an object, a
-// link each close exactly once, in their destructors.
+// link, a ring buffer reader each close exactly once, in their destructors.
 #pragma once
 
 #include <unistd.h>
@@ -10,6 +10,7 @@
 struct bpf_object;
 struct bpf_link;
 struct btf;
+struct ring_buffer;
 
 namespace cgio {
 
@@ -47,9 +48,13 @@ struct BpfLinkDestroyer {
 struct BtfFreer {
   void operator()(btf* b) const;
 };
+struct RingBufferFreer {
+  void operator()(ring_buffer* rb) const;
+};
 
 using BpfObjectPtr = std::unique_ptr<bpf_object, BpfObjectCloser>;
 using BpfLinkPtr = std::unique_ptr<bpf_link, BpfLinkDestroyer>;
 using BtfPtr = std::unique_ptr<btf, BtfFreer>;
+using RingBufferPtr = std::unique_ptr<ring_buffer, RingBufferFreer>;
 
 }  // namespace cgio

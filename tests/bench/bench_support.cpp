@@ -144,7 +144,7 @@ std::string ratio_text(double numerator, double denominator) {
 
 Result<std::string> cgroup2_root() {
   auto mounts = read_mountinfo("/proc/self/mountinfo");
-  if (!mounts) return Error{mounts.error().message};
+  if (!mounts) return mounts.error();
   auto m = find_mount(*mounts, "cgroup2");
   if (!m) return Error{"no cgroup2 mount in /proc/self/mountinfo"};
   return m->mount_point;

@@ -21,6 +21,7 @@
 
 #include "cgio_bench_choices.skel.h"
 #include "exporter_process.h"
+#include "maps/counter_source.h"
 #include "parts.h"
 #include "util/bpf_handles.h"
 
@@ -105,7 +106,7 @@ Result<Round> run_threads(const Context& ctx, const std::string& cgroup_dir, con
   const Settings& s = ctx.settings;
   auto child =
       ChildProcess::spawn({s.self, "--worker", "concurrency", cgroup_dir, fixed(s.concurrency_seconds, 3), dir});
-  if (!child) return Error{child.error().message};
+  if (!child) return child.error();
   const int status = (*child)->wait(static_cast<int>(s.concurrency_seconds * 1000) + 60000, interrupted);
   const std::string out = (*child)->output();
   if (!exited_ok(status)) return Error{"writer process: " + describe_status(status) + ": " + out};
@@ -169,7 +170,7 @@ Result<uint64_t> take_choice_count(cgio_bench_choices& skel, Choice c, uint64_t 
     return Error{std::string("reading the choice map: ") + std::strerror(errno)};
   }
   uint64_t calls = 0;
-  for (int cpu = 0; cpu < cpus; ++cpu) calls += values[2 * static_cast<size_t>(cpu)];
+  sum_percpu(values, static_cast<size_t>(cpus), {&calls, 1});
   bpf_map_delete_elem(fd, &cgroup_id);
   return calls;
 }
@@ -179,7 +180,7 @@ Result<uint64_t> take_choice_count(cgio_bench_choices& skel, Choice c, uint64_t 
 Result<void> run_concurrency(Context& ctx) {
   const Settings& s = ctx.settings;
   auto tmpfs = Tmpfs::create();
-  if (!tmpfs) return Error{tmpfs.error().message};
+  if (!tmpfs) return tmpfs.error();
 
   ChoicesPtr choices(cgio_bench_choices__open_and_load(), &cgio_bench_choices__destroy);
   if (!choices) return Error{std::string("loading the per-CPU/shared comparison programs: ") + std::strerror(errno)};
@@ -198,14 +199,14 @@ Result<void> run_concurrency(Context& ctx) {
       const std::string where = std::string(choice_name(c)) + ", round " + std::to_string(round + 1);
       auto cg = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-threads-choice" +
                                std::to_string(i) + "-" + std::to_string(round));
-      if (!cg) return Error{cg.error().message};
+      if (!cg) return cg.error();
       BpfLinkPtr link(bpf_program__attach(choice_program(*choices, c)));
       if (!link) return Error{where + ": attach failed: " + std::strerror(errno)};
       auto r = run_threads(ctx, cg->dir(), tmpfs->dir());
       link.reset();
-      if (!r) return Error{where + ": " + r.error().message};
+      if (!r) return r.error().context(where);
       auto n = take_choice_count(*choices, c, cg->id());
-      if (!n) return Error{where + ": " + n.error().message};
+      if (!n) return n.error().context(where);
       choice_figures[i].ns.push_back(r->ns_per_op);
       choice_figures[i].made += r->ops;
       choice_figures[i].counted += *n;
@@ -214,7 +215,7 @@ Result<void> run_concurrency(Context& ctx) {
       if (interrupted()) return Error{"interrupted"};
       auto cg = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-threads-" +
                                (with_cgio ? "cgio-" : "baseline-") + std::to_string(round));
-      if (!cg) return Error{cg.error().message};
+      if (!cg) return cg.error();
       const std::string where = std::string(with_cgio ? "cgio" : "baseline") + ", round " + std::to_string(round + 1);
       std::unique_ptr<test::ExporterProcess> exporter;
       if (with_cgio) {
@@ -223,7 +224,7 @@ Result<void> run_concurrency(Context& ctx) {
         if (!exporter) return Error{where + ": cgio_exporter did not start: " + err};
       }
       auto r = run_threads(ctx, cg->dir(), tmpfs->dir());
-      if (!r) return Error{where + ": " + r.error().message};
+      if (!r) return r.error().context(where);
       if (!with_cgio) {
         baseline_ns.push_back(r->ns_per_op);
         continue;

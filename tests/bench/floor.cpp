@@ -13,7 +13,7 @@ namespace cgio::bench {
 Result<std::unique_ptr<KernelView>> KernelView::inspect() {
   std::unique_ptr<KernelView> k(new KernelView());
   auto running = inspect_running_kernel("");
-  if (!running) return Error{running.error().message};
+  if (!running) return running.error();
   k->kernel_.emplace(std::move(running.value()));
   if (!k->kernel_->btf) return Error{"kernel BTF is required: " + k->kernel_->btf_error};
   k->facts_.release = k->kernel_->release;
@@ -28,10 +28,10 @@ Result<std::unique_ptr<KernelView>> KernelView::inspect() {
 Result<std::vector<Hook>> cgio_hooks(KernelView& kernel, ProbeType type, std::vector<std::string>* uncounted) {
   // As the exporter does with both collectors on: the counted operations
   // with the forced type, then the cgroup events with whatever works.
-  std::vector<std::string_view> counted = operations(Domain::vfs);
-  for (auto op : operations(Domain::net)) counted.push_back(op);
+  std::vector<std::string_view> counted = operations(ProgramGroup::vfs);
+  for (auto op : operations(ProgramGroup::net)) counted.push_back(op);
   auto plan = make_plan(counted, catalogue(), kernel.facts(), type);
-  for (auto& p : make_plan(operations(Domain::cgroup), catalogue(), kernel.facts(), std::nullopt)) {
+  for (auto& p : make_plan(operations(ProgramGroup::cgroup_events), catalogue(), kernel.facts(), std::nullopt)) {
     plan.push_back(std::move(p));
   }
 
@@ -48,10 +48,10 @@ Result<std::vector<Hook>> cgio_hooks(KernelView& kernel, ProbeType type, std::ve
       }
     }
     if (chosen == nullptr) {
-      if (p.domain != Domain::cgroup && uncounted != nullptr) uncounted->push_back(p.operation);
+      if (p.group != ProgramGroup::cgroup_events && uncounted != nullptr) uncounted->push_back(p.operation);
       continue;
     }
-    any_counted = any_counted || p.domain != Domain::cgroup;
+    any_counted = any_counted || p.group != ProgramGroup::cgroup_events;
     const BpfObjectSpec* spec = chosen->impl->object;
     auto& obj = objects[spec];
     if (!obj) {
@@ -91,7 +91,7 @@ Result<Floor> Floor::attach(KernelView& kernel, const std::vector<Hook>& hooks) 
       t = TrivialProgram::kprobe(target, true, false);
     else if (kind == "kretprobe")
       t = TrivialProgram::kprobe(target, false, true);
-    if (!t) return Error{"floor for " + h.program + " (" + s + "): " + t.error().message};
+    if (!t) return t.error().context("floor for " + h.program + " (" + s + ")");
     floor.programs_.push_back(std::move(t.value()));
   }
   return floor;

@@ -194,7 +194,7 @@ Result<WorkerRun> run_worker(const Context& ctx, const std::string& cgroup_dir, 
   const Settings& s = ctx.settings;
   auto child = ChildProcess::spawn({s.self, "--worker", "overhead", cgroup_dir, std::to_string(cpu),
                                     std::to_string(s.iterations), std::to_string(s.warmup), file});
-  if (!child) return Error{child.error().message};
+  if (!child) return child.error();
   // Generous: 200 µs per operation is far slower than anything here.
   const auto timeout_ms =
       static_cast<int>(std::min<uint64_t>(60000 + (s.iterations + s.warmup) * kWorkloadCount / 5, 3600000));
@@ -365,7 +365,7 @@ Result<void> run_overhead(Context& ctx) {
   // and bpftrace stay on the others.
   const CpuExclusion exclusion(cpu);
   auto kernel = KernelView::inspect();
-  if (!kernel) return Error{kernel.error().message};
+  if (!kernel) return kernel.error();
 
   // The configs: nothing, then per probe type the kernel allows, its floor
   // and cgio forced to it, then bpftrace.
@@ -377,7 +377,7 @@ Result<void> run_overhead(Context& ctx) {
     const std::string t(to_string(type));
     std::vector<std::string> uncounted;
     auto hooks = cgio_hooks(**kernel, type, &uncounted);
-    if (!hooks) return Error{"cgio's hooks for " + t + ": " + hooks.error().message};
+    if (!hooks) return hooks.error().context("cgio's hooks for " + t);
     if (hooks->empty()) {
       notes += "- Probe type " + t + ": this kernel allows none of its hooks; not measured.\n";
       continue;
@@ -399,7 +399,7 @@ Result<void> run_overhead(Context& ctx) {
   configs.push_back({Kind::bpftrace, ProbeType::tracepoint, "bpftrace", "bpftrace", {}});
 
   auto tmpfs = Tmpfs::create();
-  if (!tmpfs) return Error{tmpfs.error().message};
+  if (!tmpfs) return tmpfs.error();
   const std::string file = tmpfs->dir() + "/data";
   {
     Fd f(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
@@ -419,7 +419,7 @@ Result<void> run_overhead(Context& ctx) {
       const Config& config = configs[c];
       auto cg = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-" + config.slug + "-" +
                                std::to_string(round));
-      if (!cg) return Error{cg.error().message};
+      if (!cg) return cg.error();
       const std::string label = cgroup_label(ctx.cgroup_root, cg->dir());
       const std::string where = config.name + ", round " + std::to_string(round + 1);
 
@@ -435,7 +435,7 @@ Result<void> run_overhead(Context& ctx) {
           break;
         case Kind::floor: {
           auto f = Floor::attach(**kernel, config.hooks);
-          if (!f) return Error{where + ": " + f.error().message};
+          if (!f) return f.error().context(where);
           floor.emplace(std::move(f.value()));
           break;
         }
@@ -467,7 +467,7 @@ Result<void> run_overhead(Context& ctx) {
         }
         case Kind::bpftrace: {
           auto b = ChildProcess::spawn({s.bpftrace, s.bpftrace_script});
-          if (!b) return Error{where + ": bpftrace: " + b.error().message};
+          if (!b) return b.error().context(where + ": bpftrace");
           bpftrace = std::move(b.value());
           if (!bpftrace->wait_for_output("cgio-bench ready", 120000)) {
             return Error{where + ": bpftrace did not attach: " + bpftrace->output()};
@@ -477,12 +477,11 @@ Result<void> run_overhead(Context& ctx) {
       }
 
       auto run = run_worker(ctx, cg->dir(), file, cpu);
-      if (!run) return Error{where + ": " + run.error().message};
+      if (!run) return run.error().context(where);
       for (size_t w = 0; w < kWorkloadCount; ++w) ns[c][w].push_back(run->ns[w]);
 
       if (exporter) {
-        if (auto ok = check_cgio_counts(exporter->port(), label, *run); !ok)
-          return Error{where + ": " + ok.error().message};
+        if (auto ok = check_cgio_counts(exporter->port(), label, *run); !ok) return ok.error().context(where);
         const int status = exporter->stop(SIGTERM);
         if (!exited_ok(status)) return Error{where + ": cgio_exporter stopped with " + describe_status(status)};
         if (round == 0) {

@@ -107,7 +107,7 @@ Result<std::string> measure_batch_sizes(int map_fd, uint64_t cgroups, int reps) 
       // A fresh reader each time, as the exporter's first scrape has.
       PerCpuHashSource source(map_fd, kCounterWords, static_cast<unsigned>(cpus), c.batch, false, c.entries);
       const int64_t start = monotonic_ns();
-      if (auto r = source.read(snap); !r) return Error{c.name + ": " + r.error().message};
+      if (auto r = source.read(snap); !r) return r.error().context(c.name);
       c.ms.push_back(static_cast<double>(monotonic_ns() - start) / 1e6);
       c.rows = snap.keys.size();
     }
@@ -137,7 +137,7 @@ Result<void> run_scrape(Context& ctx) {
   const size_t already = existing_cgroups(ctx.cgroup_root);
   // Declared before the exporter so they are removed after it stopped.
   auto parent = Cgroup::create(ctx.cgroup_root + "/cgio-bench-" + std::to_string(getpid()) + "-scrape");
-  if (!parent) return Error{parent.error().message};
+  if (!parent) return parent.error();
   const std::string parent_label = cgroup_label(ctx.cgroup_root, parent->dir());
   std::vector<Cgroup> children;
   children.reserve(sizes.back());
@@ -147,7 +147,7 @@ Result<void> run_scrape(Context& ctx) {
       s.exporter, {"--web.listen-address=127.0.0.1:0", "--bpf.map-entries=" + std::to_string(entries)}, &err);
   if (!exporter) return Error{"cgio_exporter did not start: " + err};
   auto maps = ExporterMaps::find(exporter->pid());
-  if (!maps) return Error{maps.error().message};
+  if (!maps) return maps.error();
 
   std::vector<SizeResult> results;
   for (uint64_t size : sizes) {
@@ -157,15 +157,13 @@ Result<void> run_scrape(Context& ctx) {
       char name[32];
       std::snprintf(name, sizeof name, "/c%06zu", children.size());
       auto c = Cgroup::create(parent->dir() + name);
-      if (!c) return Error{c.error().message};
+      if (!c) return c.error();
       ids.push_back(c->id());
       children.push_back(std::move(c.value()));
     }
     std::cerr << "cgio_bench: scrape: " << size << " cgroups made\n";
-    if (auto r = ExporterMaps::fill(maps->vfs(), kCounterWords, ids); !r)
-      return Error{"cgio_vfs: " + r.error().message};
-    if (auto r = ExporterMaps::fill(maps->net(), kCounterWords, ids); !r)
-      return Error{"cgio_net: " + r.error().message};
+    if (auto r = ExporterMaps::fill(maps->vfs(), kCounterWords, ids); !r) return r.error().context("cgio_vfs");
+    if (auto r = ExporterMaps::fill(maps->net(), kCounterWords, ids); !r) return r.error().context("cgio_net");
     usleep(500000);  // let the exporter take in the cgroup events
 
     SizeResult r;
@@ -206,7 +204,7 @@ Result<void> run_scrape(Context& ctx) {
     results.push_back(r);
   }
   auto batch_table = measure_batch_sizes(maps->vfs(), sizes.back(), s.scrapes);
-  if (!batch_table) return Error{"map read batch sizes: " + batch_table.error().message};
+  if (!batch_table) return batch_table.error().context("map read batch sizes");
   const int status = exporter->stop(SIGTERM);
   if (!exited_ok(status)) return Error{"cgio_exporter stopped with " + describe_status(status)};
 

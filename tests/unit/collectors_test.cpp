@@ -67,6 +67,15 @@ TEST(SumPercpu, AddsEveryCpuCopyFieldByField) {
   EXPECT_EQ(out, (std::vector<uint64_t>{7, 70}));
 }
 
+TEST(SumPercpu, AShorterOutputTakesTheLeadingFieldsOfEachCopy) {
+  // 3 CPUs x 2 fields, only the first field wanted (the cgroup event loss
+  // counter, a folded value cut to the tracker's width).
+  const std::vector<uint64_t> percpu = {1, 10, 2, 20, 4, 40};
+  uint64_t first = 0;
+  sum_percpu(percpu, 3, {&first, 1});
+  EXPECT_EQ(first, 7u);
+}
+
 TEST(SumPercpu, KeepsFullSixtyFourBitValues) {
   const std::vector<uint64_t> percpu = {1ull << 40, (1ull << 62) + 1, 3};
   std::vector<uint64_t> out(1, 0);

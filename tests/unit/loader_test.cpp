@@ -64,11 +64,11 @@ const BpfObjectSpec kKp{"kp", nullptr};
 
 std::vector<Implementation> table() {
   return {
-      {"read", Domain::vfs, ProbeType::kprobe, "v1", {}, &kKp, {"kp_read_entry", "kp_read_exit"}},
-      {"read", Domain::vfs, ProbeType::tracepoint, "sys_exit", {}, &kTp, {"tp_read"}},
-      {"write", Domain::vfs, ProbeType::kprobe, "v1", {}, &kKp, {"kp_write"}},
-      {"write", Domain::vfs, ProbeType::tracepoint, "sys_exit", {}, &kTp, {"tp_write"}},
-      {"send", Domain::net, ProbeType::tracepoint, "sock_length", {}, &kTp, {"tp_send"}},
+      {"read", ProgramGroup::vfs, ProbeType::kprobe, "v1", {}, &kKp, {"kp_read_entry", "kp_read_exit"}},
+      {"read", ProgramGroup::vfs, ProbeType::tracepoint, "sys_exit", {}, &kTp, {"tp_read"}},
+      {"write", ProgramGroup::vfs, ProbeType::kprobe, "v1", {}, &kKp, {"kp_write"}},
+      {"write", ProgramGroup::vfs, ProbeType::tracepoint, "sys_exit", {}, &kTp, {"tp_write"}},
+      {"send", ProgramGroup::net, ProbeType::tracepoint, "sock_length", {}, &kTp, {"tp_send"}},
   };
 }
 
@@ -196,9 +196,9 @@ TEST(Catalogue, EveryOperationHasAnImplementationAndNoProgramServesTwoOperations
       EXPECT_TRUE(found) << op << " has no " << to_string(type) << " implementation";
     }
   }
-  EXPECT_EQ(operations(Domain::vfs), (std::vector<std::string_view>{"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir",
-                                                                    "vfs_unlink", "vfs_rmdir"}));
-  EXPECT_EQ(operations(Domain::net), (std::vector<std::string_view>{"net_send", "net_receive"}));
+  EXPECT_EQ(operations(ProgramGroup::vfs), (std::vector<std::string_view>{"vfs_read", "vfs_write", "vfs_open",
+                                                                          "vfs_mkdir", "vfs_unlink", "vfs_rmdir"}));
+  EXPECT_EQ(operations(ProgramGroup::net), (std::vector<std::string_view>{"net_send", "net_receive"}));
 }
 
 }  // namespace

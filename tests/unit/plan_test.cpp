@@ -22,8 +22,8 @@ struct Fixture {
     facts.btf_source = "fixture";
   }
   std::vector<OperationPlan> plan(std::optional<ProbeType> only = std::nullopt) const {
-    std::vector<std::string_view> ops = operations(Domain::vfs);
-    for (auto op : operations(Domain::net)) ops.push_back(op);
+    std::vector<std::string_view> ops = operations(ProgramGroup::vfs);
+    for (auto op : operations(ProgramGroup::net)) ops.push_back(op);
     return make_plan(ops, catalogue(), facts, only);
   }
 };

@@ -1,0 +1,36 @@
+// The kernel side of folding: a removed cgroup's final values are read out
+// of the counter maps and its entries deleted. CounterStore is an interface
+// so the tracker can be tested without maps.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "maps/counter_domains.h"
+#include "maps/counter_maps.h"
+
+namespace cgio {
+
+class CounterStore {
+ public:
+  virtual ~CounterStore() = default;
+  // Adds `id`'s summed per-CPU values in `domain` into `out` and deletes its
+  // entries. For two-part keys, `out` holds every mount index's counters in a row.
+  virtual void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) = 0;
+};
+
+class BpfCounterStore final : public CounterStore {
+ public:
+  // Domains whose map was not created (-1) hold nothing.
+  BpfCounterStore(SharedMapFds maps, unsigned possible_cpus, uint32_t mount_slots);
+  void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) override;
+
+ private:
+  SharedMapFds maps_;
+  unsigned ncpus_;
+  uint32_t mount_slots_;
+  std::vector<uint64_t> percpu_;  // callers serialise (the tracker's lock)
+};
+
+}  // namespace cgio
