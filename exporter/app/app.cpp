@@ -151,18 +151,13 @@ int run(const Options& opts) {
   }
 
   // Which cgroups I/O is charged to.
-  const AggregateMode mode = *parse_aggregate_mode(opts.aggregate);
-  auto classifier = WorkloadClassifier::create(opts.workload_pattern, mode);
-  if (!classifier) {
-    log::error(classifier.error());
-    return 2;
-  }
+  WorkloadClassifier classifier(opts.workload_pattern, opts.aggregate);
   std::string v2_root = opts.cgroup2_root;
   if (v2_root.empty()) {
     if (auto m = find_mount(*mounts, "cgroup2")) v2_root = m->mount_point;
   }
   auto choice = choose_cgroup_hierarchy(opts.cgroup_mode, opts.v1_controller, *mounts, opts.procfs + "/cgroups",
-                                        v2_root, *classifier);
+                                        v2_root, classifier);
   if (!choice) {
     log::error(choice.error());
     return 1;
@@ -192,7 +187,7 @@ int run(const Options& opts) {
                                      {"root", choice->root},
                                      {"controller", choice->controller},
                                      {"why", choice->reason},
-                                     {"aggregate", opts.aggregate},
+                                     {"aggregate", to_string(opts.aggregate)},
                                      {"retain_ended", std::to_string(opts.retain_ended.count()) + "s"}});
 
   std::vector<uint32_t> mount_devs;
@@ -299,7 +294,7 @@ int run(const Options& opts) {
 
   BpfCounterStore store({maps->vfs(), maps->net(), maps->vfs_mounts()}, fields, ncpus, mount_slots);
   auto tracker = std::make_shared<CgroupTracker>(
-      std::move(classifier.value()), opts.retain_ended, store, widths, [] { return std::chrono::system_clock::now(); },
+      std::move(classifier), opts.retain_ended, store, widths, [] { return std::chrono::system_clock::now(); },
       [&accounting, &tables](const EndedUnit& u) {
         log::debug("unit ended",
                    {{"workload", u.key.workload}, {"workload_id", u.key.workload_id}, {"cgroup", u.key.cgroup}});
