@@ -181,13 +181,7 @@ Phase<Gathered> gather(const Options& opts) {
   g.kernel = std::move(kernel.value());
 
   // Which cgroups I/O is charged to.
-  const AggregateMode mode = *parse_aggregate_mode(opts.aggregate);
-  auto classifier = WorkloadClassifier::create(opts.workload_pattern, mode);
-  if (!classifier) {
-    log::error(classifier.error());
-    return Failed{2};
-  }
-  g.classifier.emplace(std::move(classifier.value()));
+  g.classifier.emplace(opts.workload_pattern, opts.aggregate);
   std::string v2_root = opts.cgroup2_root;
   if (v2_root.empty()) {
     if (auto m = find_mount(*mounts, "cgroup2")) v2_root = m->mount_point;
@@ -224,7 +218,7 @@ Phase<Gathered> gather(const Options& opts) {
                                      {"root", g.choice.root},
                                      {"controller", g.choice.controller},
                                      {"why", g.choice.reason},
-                                     {"aggregate", opts.aggregate},
+                                     {"aggregate", to_string(opts.aggregate)},
                                      {"retain_ended", std::to_string(opts.retain_ended.count()) + "s"}});
 
   g.domains = enabled_domains(opts);

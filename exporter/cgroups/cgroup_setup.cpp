@@ -52,7 +52,26 @@ Result<uint32_t> cgroup_subsys_id(const KernelBtf& btf, const std::string& contr
   return static_cast<uint32_t>(*v);
 }
 
-Result<CgroupChoice> choose_cgroup_hierarchy(const std::string& mode, const std::string& controller,
+std::optional<CgroupMode> parse_cgroup_mode(std::string_view text) {
+  if (text == "auto") return CgroupMode::automatic;
+  if (text == "v1") return CgroupMode::v1;
+  if (text == "v2") return CgroupMode::v2;
+  return std::nullopt;
+}
+
+std::string_view to_string(CgroupMode mode) {
+  switch (mode) {
+    case CgroupMode::automatic:
+      return "auto";
+    case CgroupMode::v1:
+      return "v1";
+    case CgroupMode::v2:
+      return "v2";
+  }
+  return "auto";
+}
+
+Result<CgroupChoice> choose_cgroup_hierarchy(CgroupMode mode, const std::string& controller,
                                              const std::vector<Mount>& mounts, const std::string& proc_cgroups,
                                              const std::string& cgroup2_root, const WorkloadClassifier& classifier) {
   CgroupChoice v2;
@@ -61,7 +80,7 @@ Result<CgroupChoice> choose_cgroup_hierarchy(const std::string& mode, const std:
     auto m = find_cgroup_v1_mount(mounts, controller);
     if (!m) return Error{"no cgroup v1 hierarchy with controller " + controller + " is mounted"};
     auto h = v1_hierarchy_id(proc_cgroups, controller);
-    if (!h) return Error{h.error()};
+    if (!h) return h.error();
     CgroupChoice c;
     c.v1 = true;
     c.root = m->mount_point;
@@ -69,17 +88,17 @@ Result<CgroupChoice> choose_cgroup_hierarchy(const std::string& mode, const std:
     c.controller = controller;
     return c;
   };
-  if (mode == "v2") {
+  if (mode == CgroupMode::v2) {
     if (v2.root.empty()) return Error{"--cgroup.mode=v2 but no cgroup2 mount was found"};
     v2.reason = "--cgroup.mode=v2";
     return v2;
   }
-  if (mode == "v1") {
+  if (mode == CgroupMode::v1) {
     auto c = v1_choice();
     if (c) c->reason = "--cgroup.mode=v1";
     return c;
   }
-  // auto
+  // automatic
   auto v1 = v1_choice();
   const size_t v2_jobs = v2.root.empty() ? 0 : count_jobs(v2.root, classifier);
   const size_t v1_jobs = v1 ? count_jobs(v1->root, classifier) : 0;
@@ -103,13 +122,13 @@ Result<std::vector<uint32_t>> mountpoint_devs(const std::vector<std::string>& mo
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     bool is_mount = false;
     for (const Mount& m : mounts) is_mount = is_mount || m.mount_point == path;
-    if (!is_mount) return Error{"--vfs.mountpoints: " + mp + " is not a mount point"};
+    if (!is_mount) return bad_input("--vfs.mountpoints: " + mp + " is not a mount point");
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) return errno_error("--vfs.mountpoints: cannot stat " + mp, errno);
     const uint32_t dev = (major(st.st_dev) << 20) | minor(st.st_dev);
     if (auto it = seen.find(dev); it != seen.end()) {
-      return Error{"--vfs.mountpoints: " + mp + " and " + it->second +
-                   " are the same filesystem; cgio tells filesystems apart, not directories"};
+      return bad_input("--vfs.mountpoints: " + mp + " and " + it->second +
+                       " are the same filesystem; cgio tells filesystems apart, not directories");
     }
     seen.emplace(dev, mp);
     devs.push_back(dev);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cgroups/workloads.h"
@@ -24,10 +25,15 @@ struct CgroupChoice {
   std::string reason;         // why, for the log
 };
 
-// `mode`: auto, v1 or v2. auto picks v2 unless the recognised workloads
-// (Slurm jobs, pods, containers, VMs, custom) are found only in the v1
-// controller's hierarchy.
-Result<CgroupChoice> choose_cgroup_hierarchy(const std::string& mode, const std::string& controller,
+// --cgroup.mode: auto, v1 or v2.
+enum class CgroupMode { automatic, v1, v2 };
+
+std::optional<CgroupMode> parse_cgroup_mode(std::string_view text);
+std::string_view to_string(CgroupMode mode);
+
+// automatic picks v2 unless the recognised workloads (Slurm jobs, pods,
+// containers, VMs, custom) are found only in the v1 controller's hierarchy.
+Result<CgroupChoice> choose_cgroup_hierarchy(CgroupMode mode, const std::string& controller,
                                              const std::vector<Mount>& mounts, const std::string& proc_cgroups,
                                              const std::string& cgroup2_root, const WorkloadClassifier& classifier);
 

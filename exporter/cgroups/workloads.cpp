@@ -370,7 +370,7 @@ std::string lowercase_first(std::string s) {
 
 }  // namespace
 
-struct WorkloadClassifier::CustomPattern {
+struct CompiledWorkloadPattern {
   boost::regex re;
 
   std::optional<Found> match(std::string_view path) const {
@@ -421,36 +421,45 @@ std::string_view to_string(AggregateMode mode) {
   return "unit";
 }
 
-Result<WorkloadClassifier> WorkloadClassifier::create(const std::string& custom_pattern, AggregateMode mode) {
-  if (custom_pattern.empty()) return WorkloadClassifier(nullptr, mode);
-  const std::string quoted = std::string(kPatternFlag) + " \"" + custom_pattern + "\"";
-  auto custom = std::make_shared<CustomPattern>();
+Result<WorkloadPattern> WorkloadPattern::compile(const std::string& pattern) {
+  WorkloadPattern compiled;
+  if (pattern.empty()) return compiled;
+  auto custom = std::make_shared<CompiledWorkloadPattern>();
   try {
-    custom->re.assign(custom_pattern, boost::regex::perl);
+    custom->re.assign(pattern, boost::regex::perl);
   } catch (const boost::regex_error& e) {
     const auto position = static_cast<size_t>(std::max<std::ptrdiff_t>(e.position(), 0));
     std::string reason = boost::regex_traits<char>().error_string(e.code());
     if (!reason.empty() && reason.back() == '.') reason.pop_back();
     // Python's spelling of named groups is the likeliest mistake.
-    if (std::string_view(custom_pattern).substr(std::min(position, custom_pattern.size())).starts_with("(?P<")) {
+    if (std::string_view(pattern).substr(std::min(position, pattern.size())).starts_with("(?P<")) {
       reason += " (name groups as (?<name>...))";
     }
-    return Error{"invalid " + quoted + ": at position " + std::to_string(position) + ": " + lowercase_first(reason)};
+    return bad_input("at position " + std::to_string(position) + ": " + lowercase_first(reason));
   }
   // Boost keeps the names of groups only as hashes, looked up by name.
   const auto& names = *custom->re.get_named_subs();
   static constexpr std::string_view kIdGroup = "workload_id";
   if (names.get_id(kIdGroup.data(), kIdGroup.data() + kIdGroup.size()) < 0) {
-    return Error{"invalid " + quoted + ": it has no named group workload_id, as in (?<workload_id>[^/]+)"};
+    return bad_input("it has no named group workload_id, as in (?<workload_id>[^/]+)");
   }
-  return WorkloadClassifier(std::move(custom), mode);
+  compiled.text_ = pattern;
+  compiled.compiled_ = std::move(custom);
+  return compiled;
+}
+
+Result<WorkloadClassifier> WorkloadClassifier::create(const std::string& custom_pattern, AggregateMode mode) {
+  auto pattern = WorkloadPattern::compile(custom_pattern);
+  if (!pattern)
+    return std::move(pattern).error().context("invalid " + std::string(kPatternFlag) + " \"" + custom_pattern + "\"");
+  return WorkloadClassifier(std::move(*pattern), mode);
 }
 
 WorkloadIdentity WorkloadClassifier::classify(std::string_view path) const {
-  if (custom_) {
+  if (custom_.compiled_) {
     // A custom unit has no finer level (inner_end stays 0), so step mode
     // counts it as a unit.
-    if (auto found = custom_->match(path)) return identity(path, mode_, std::move(*found));
+    if (auto found = custom_.compiled_->match(path)) return identity(path, mode_, std::move(*found));
   }
   const Segments segs = split(path);
   for (Rule rule : kRules) {

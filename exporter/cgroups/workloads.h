@@ -32,11 +32,37 @@ struct WorkloadIdentity {
   bool operator==(const WorkloadIdentity&) const = default;
 };
 
+struct CompiledWorkloadPattern;
+
+// A site-specific layout (--cgroup.workload-pattern), compiled once: a
+// regular expression with the named group workload_id (and workload).
+// Default-constructed, it is no pattern.
+class WorkloadPattern {
+ public:
+  WorkloadPattern() = default;
+  // Invalid patterns, and patterns without a named group `workload_id`, are
+  // rejected as bad input saying why (for a syntax error, at which 0-based
+  // offset); the caller names the flag.
+  static Result<WorkloadPattern> compile(const std::string& pattern);
+
+  bool empty() const { return text_.empty(); }
+  const std::string& text() const { return text_; }
+  bool operator==(const WorkloadPattern& other) const { return text_ == other.text_; }
+
+ private:
+  friend class WorkloadClassifier;
+  std::string text_;
+  // Shared between copies: never modified after compile(), and Boost.Regex
+  // allows concurrent matching on one object.
+  std::shared_ptr<const CompiledWorkloadPattern> compiled_;
+};
+
 class WorkloadClassifier {
  public:
-  // `custom_pattern` may be empty. Invalid patterns, and patterns without
-  // a named group `workload_id`, are rejected with a message naming
-  // --cgroup.workload-pattern (and, for a syntax error, the 0-based offset).
+  WorkloadClassifier(WorkloadPattern custom, AggregateMode mode) : custom_(std::move(custom)), mode_(mode) {}
+
+  // `custom_pattern` may be empty. Errors are WorkloadPattern::compile's,
+  // naming --cgroup.workload-pattern and the pattern.
   static Result<WorkloadClassifier> create(const std::string& custom_pattern, AggregateMode mode);
 
   // `path`: a cgroup path relative to its hierarchy's root, with a leading
@@ -47,14 +73,7 @@ class WorkloadClassifier {
   AggregateMode mode() const { return mode_; }
 
  private:
-  struct CustomPattern;
-
-  WorkloadClassifier(std::shared_ptr<const CustomPattern> custom, AggregateMode mode)
-      : custom_(std::move(custom)), mode_(mode) {}
-
-  // Shared between copies: the compiled pattern is never modified after
-  // create(), and Boost.Regex allows concurrent matching on one object.
-  std::shared_ptr<const CustomPattern> custom_;
+  WorkloadPattern custom_;
   AggregateMode mode_;
 };
 

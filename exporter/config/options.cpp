@@ -1,110 +1,312 @@
 #include "config/options.h"
 
-#include <boost/program_options.hpp>
-
 #include <cctype>
 #include <charconv>
-#include <sstream>
+#include <cstdio>
+#include <limits>
+#include <utility>
 
-#include "cgroups/workloads.h"
 #include "util/version.h"
-
-namespace po = boost::program_options;
 
 namespace cgio {
 namespace {
 
 constexpr const char* kProgram = "cgio_exporter";
 
-CliExit usage_error(const std::string& why) {
-  return CliExit{2, std::string(kProgram) + ": " + why + " (see --help)\n", true};
+// Whatever the command line holds, the message is one printable line.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
-po::options_description describe() {
-  po::options_description desc(
-      "Usage: cgio_exporter [flags]\n\n"
-      "Counts file and network I/O per cgroup with eBPF and serves the counters\n"
-      "as Prometheus metrics.\n\nFlags");
-  // Values are taken as strings and validated here: Boost's lexical_cast
-  // would accept "-1" for an unsigned and wrap it.
-  desc.add_options()("help,h", "Show this help and exit.")("version", "Print the version and exit.")(
-      "web.listen-address", po::value<std::string>()->value_name("[host]:port"),
-      "Address to serve metrics on (default :10120, every IPv4 address).")(
-      "web.telemetry-path", po::value<std::string>()->value_name("path"),
-      "Path under which to expose metrics (default /metrics).")(
-      "web.gzip-level", po::value<std::string>()->value_name("n"),
-      "gzip level for scrapes that accept gzip, as Prometheus does: 1 (fastest, default) "
-      "to 9 (smallest); 0 always answers uncompressed.")(
-      "collector.vfs",
-      "Enable the vfs collector: file reads, writes, opens, creates, "
-      "unlinks, mkdirs, rmdirs (default: enabled).")("no-collector.vfs", "Disable the vfs collector.")(
-      "collector.net", "Enable the net collector: TCP and UDP bytes and calls (default: enabled).")(
-      "no-collector.net", "Disable the net collector.")(
-      "vfs.include-pseudo-fs",
-      "Also count reads and writes of files on kernel pseudo filesystems (proc, sysfs, "
-      "cgroup, debugfs, tracefs, bpf, devpts, ...).")(
-      "bpf.probe-type", po::value<std::string>()->value_name("type"),
-      "auto, fentry, kprobe or tracepoint (default auto: per operation the cheapest type this "
-      "kernel loads and attaches, falling back fentry -> kprobe -> tracepoint). A forced type "
-      "counts only what that type can count on this kernel.")(
-      "bpf.btf-path", po::value<std::string>()->value_name("file"),
-      "Kernel BTF to check prototypes and relocate programs against (default "
-      "/sys/kernel/btf/vmlinux).")("print-plan",
-                                   "Print which probe type and kernel variant each operation would use on this "
-                                   "kernel, and why, without loading anything; then exit.")(
-      "cgroup.aggregate", po::value<std::string>()->value_name("mode"),
-      "unit, step or leaf (default unit): unit sums every cgroup into its workload's unit (a "
-      "Slurm job, a pod, a container, a VM, a systemd service); step keeps Slurm steps and pod "
-      "containers apart; leaf reports every cgroup.")(
-      "cgroup.workload-pattern", po::value<std::string>()->value_name("regex"),
-      "A site-specific layout, tried before the built-in ones: a regular expression (Perl "
-      "syntax) searched in cgroup paths, with named groups workload_id (required) and workload.")(
-      "cgroup.mode", po::value<std::string>()->value_name("mode"),
-      "auto, v1 or v2 (default auto): which cgroups I/O is charged to. v1 uses the task's "
-      "cgroup in the hierarchy of --cgroup.v1-controller (hosts whose jobs live in cgroup v1); "
-      "auto picks v2 unless the recognised workloads live only in v1.")(
-      "cgroup.v1-controller", po::value<std::string>()->value_name("name"),
-      "The cgroup v1 controller whose hierarchy --cgroup.mode=v1 uses (default cpuacct).")(
-      "cgroup.retain-ended", po::value<std::string>()->value_name("duration"),
-      "How long a unit that ended keeps reporting its final totals (default 5m; Prometheus "
-      "durations such as 30s, 5m, 1h).")("accounting.file", po::value<std::string>()->value_name("path"),
-                                         "Append one JSON line with its totals for every unit that ends.")(
-      "vfs.mountpoints", po::value<std::string>()->value_name("paths"),
-      "Comma-separated mount points: reads and writes get a mountpoint label (the listed "
-      "filesystem the file is on, or \"other\").")(
-      "bpf.map-entries", po::value<std::string>()->value_name("n"),
-      "Maximum number of cgroups each counter map holds (default 16384). Updates for "
-      "further cgroups are lost and counted in cgio_bpf_map_full_total.")(
-      "log.level", po::value<std::string>()->value_name("level"),
-      "Only log messages with the given severity or above: debug, info, warn, error "
-      "(default info).")("path.procfs", po::value<std::string>()->value_name("dir"),
-                         "procfs mount point (default /proc).")(
-      "path.cgroup2", po::value<std::string>()->value_name("dir"),
-      "cgroup2 mount point (default: found in <path.procfs>/self/mountinfo).");
-  return desc;
+CliExit usage_error(std::string_view why) {
+  return CliExit{2, std::string(kProgram) + ": " + printable(why) + " (see --help)\n", true};
 }
 
-Result<uint32_t> parse_map_entries(const std::string& text) {
+// ---- Value parsers: the value's text to its typed value, or why not.
+
+Result<std::string> any_text(std::string_view v) { return std::string(v); }
+
+Result<std::string> non_empty(std::string_view v) {
+  if (v.empty()) return bad_input("must not be empty");
+  return std::string(v);
+}
+
+Result<ListenAddress> listen_address(std::string_view v, const ParseEnv& env) {
+  return parse_listen_address(v, env.ipv6_supported);
+}
+
+Result<std::string> telemetry_path(std::string_view v) {
+  if (v.empty() || v.front() != '/' || v == "/" || v.find_first_of(" ?#") != std::string_view::npos) {
+    return bad_input("must start with / and name a path other than /");
+  }
+  return std::string(v);
+}
+
+Result<int> gzip_level(std::string_view v) {
+  if (v.size() != 1 || v[0] < '0' || v[0] > '9') return bad_input("must be a number from 0 to 9");
+  return v[0] - '0';
+}
+
+Result<uint32_t> map_entries(std::string_view v) {
   uint64_t n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n == 0 || n > kMaxMapEntries) {
-    return Error{"invalid --bpf.map-entries \"" + text + "\": must be a number from 1 to " +
-                 std::to_string(kMaxMapEntries)};
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || n == 0 || n > kMaxMapEntries) {
+    return bad_input("must be a number from 1 to " + std::to_string(kMaxMapEntries));
   }
   return static_cast<uint32_t>(n);
 }
 
+Result<log::Level> log_level(std::string_view v) {
+  if (auto level = log::parse_level(v)) return *level;
+  return bad_input("use debug, info, warn or error");
+}
+
+Result<std::optional<ProbeType>> probe_type(std::string_view v) {
+  if (v == "auto") return std::optional<ProbeType>();
+  if (auto t = parse_probe_type(v)) return std::optional<ProbeType>(*t);
+  return bad_input("use auto, fentry, kprobe or tracepoint");
+}
+
+Result<AggregateMode> aggregate_mode(std::string_view v) {
+  if (auto mode = parse_aggregate_mode(v)) return *mode;
+  return bad_input("use unit, step or leaf");
+}
+
+Result<WorkloadPattern> workload_pattern(std::string_view v) { return WorkloadPattern::compile(std::string(v)); }
+
+Result<CgroupMode> cgroup_mode(std::string_view v) {
+  if (auto mode = parse_cgroup_mode(v)) return *mode;
+  return bad_input("use auto, v1 or v2");
+}
+
+Result<std::chrono::seconds> retain_ended(std::string_view v) {
+  auto d = parse_duration(v);
+  if (!d) return std::move(d).error();
+  if (*d > kMaxRetainEnded)
+    return bad_input("must be at most " + std::to_string(kMaxRetainEnded.count() / 24 / 365) + "y");
+  return std::chrono::duration_cast<std::chrono::seconds>(*d);
+}
+
+Result<std::vector<std::string>> mountpoints(std::string_view v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = v.find(',', start);
+    const std::string_view mp =
+        v.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    if (mp.empty() || mp.front() != '/') return bad_input("absolute paths, comma-separated");
+    out.emplace_back(mp);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (out.size() > kMaxMountpoints) {
+    return bad_input("lists " + std::to_string(out.size()) + " paths; at most " + std::to_string(kMaxMountpoints));
+  }
+  return out;
+}
+
+// ---- Setters: where a flag's typed value goes.
+
+// Parses with `Parse` (which may want the environment) into `Field`.
+template <auto Field, auto Parse>
+Result<void> into(Options& opts, std::string_view value, const ParseEnv& env) {
+  auto parsed = [&] {
+    if constexpr (std::is_invocable_v<decltype(Parse), std::string_view, const ParseEnv&>) {
+      return Parse(value, env);
+    } else {
+      return Parse(value);
+    }
+  }();
+  if (!parsed) return std::move(parsed).error();
+  opts.*Field = std::move(*parsed);
+  return {};
+}
+
+// A switch: sets `Field` to `On`.
+template <auto Field, bool On>
+Result<void> toggle(Options& opts, std::string_view, const ParseEnv&) {
+  opts.*Field = On;
+  return {};
+}
+
+using A = Flag::Action;
+
+// The flags, in --help order. Help texts do not repeat the default: --help
+// appends it from the row.
+constexpr Flag kFlags[] = {
+    {"help", {}, {}, "Show this help and exit.", nullptr, A::help},
+    {"version", {}, {}, "Print the version and exit.", nullptr, A::version},
+    {"web.listen-address", "[host]:port", ":10120",
+     "Address to serve metrics on (:port is every IPv4 address; port 0 picks a free port).",
+     into<&Options::listen_address, listen_address>},
+    {"web.telemetry-path", "path", "/metrics", "Path under which to expose metrics.",
+     into<&Options::telemetry_path, telemetry_path>},
+    {"web.gzip-level", "n", "1",
+     "gzip level for scrapes that accept gzip, as Prometheus does: 1 (fastest) to 9 (smallest); 0 always answers "
+     "uncompressed.",
+     into<&Options::gzip_level, gzip_level>},
+    {"collector.vfs",
+     {},
+     "on",
+     "Enable the vfs collector: file reads, writes, opens, creates, unlinks, mkdirs, rmdirs.",
+     toggle<&Options::collector_vfs, true>},
+    {"no-collector.vfs", {}, {}, "Disable the vfs collector.", toggle<&Options::collector_vfs, false>},
+    {"collector.net",
+     {},
+     "on",
+     "Enable the net collector: TCP and UDP bytes and calls.",
+     toggle<&Options::collector_net, true>},
+    {"no-collector.net", {}, {}, "Disable the net collector.", toggle<&Options::collector_net, false>},
+    {"vfs.include-pseudo-fs",
+     {},
+     {},
+     "Also count reads and writes of files on kernel pseudo filesystems (proc, sysfs, cgroup, debugfs, tracefs, bpf, "
+     "devpts, ...).",
+     toggle<&Options::vfs_include_pseudo_fs, true>},
+    {"bpf.probe-type", "type", "auto",
+     "auto, fentry, kprobe or tracepoint. auto takes, per operation, the cheapest type this kernel loads and "
+     "attaches, falling back fentry -> kprobe -> tracepoint. A forced type counts only what that type can count on "
+     "this kernel.",
+     into<&Options::probe_type, probe_type>},
+    {"bpf.btf-path",
+     "file",
+     {},
+     "Kernel BTF to check prototypes and relocate programs against (default /sys/kernel/btf/vmlinux).",
+     into<&Options::btf_path, any_text>},
+    {"print-plan",
+     {},
+     {},
+     "Print which probe type and kernel variant each operation would use on this kernel, and why, without loading "
+     "anything; then exit.",
+     toggle<&Options::print_plan, true>},
+    {"cgroup.aggregate", "mode", "unit",
+     "unit, step or leaf: unit sums every cgroup into its workload's unit (a Slurm job, a pod, a container, a VM, a "
+     "systemd service); step keeps Slurm steps and pod containers apart; leaf reports every cgroup.",
+     into<&Options::aggregate, aggregate_mode>},
+    {"cgroup.workload-pattern",
+     "regex",
+     {},
+     "A site-specific layout, tried before the built-in ones: a regular expression (Perl syntax) searched in cgroup "
+     "paths, with named groups workload_id (required) and workload.",
+     into<&Options::workload_pattern, workload_pattern>},
+    {"cgroup.mode", "mode", "auto",
+     "auto, v1 or v2: which cgroups I/O is charged to. v1 uses the task's cgroup in the hierarchy of "
+     "--cgroup.v1-controller (hosts whose jobs live in cgroup v1); auto picks v2 unless the recognised workloads live "
+     "only in v1.",
+     into<&Options::cgroup_mode, cgroup_mode>},
+    {"cgroup.v1-controller", "name", "cpuacct", "The cgroup v1 controller whose hierarchy --cgroup.mode=v1 uses.",
+     into<&Options::v1_controller, any_text>},
+    {"cgroup.retain-ended", "duration", "5m",
+     "How long a unit that ended keeps reporting its final totals (Prometheus durations such as 30s, 5m, 1h; at most "
+     "100y).",
+     into<&Options::retain_ended, retain_ended>},
+    {"accounting.file",
+     "path",
+     {},
+     "Append one JSON line with its totals for every unit that ends.",
+     into<&Options::accounting_file, any_text>},
+    {"vfs.mountpoints",
+     "paths",
+     {},
+     "Comma-separated mount points: reads and writes get a mountpoint label (the listed filesystem the file is on, "
+     "or \"other\").",
+     into<&Options::mountpoints, mountpoints>},
+    {"bpf.map-entries", "n", "16384",
+     "Maximum number of cgroups each counter map holds. Updates for further cgroups are lost and counted in "
+     "cgio_bpf_map_full_total.",
+     into<&Options::map_entries, map_entries>},
+    {"log.level", "level", "info", "Only log messages with the given severity or above: debug, info, warn, error.",
+     into<&Options::log_level, log_level>},
+    {"path.procfs", "dir", "/proc", "procfs mount point.", into<&Options::procfs, non_empty>},
+    {"path.cgroup2",
+     "dir",
+     {},
+     "cgroup2 mount point (default: found in <path.procfs>/self/mountinfo).",
+     into<&Options::cgroup2_root, any_text>},
+};
+
+const Flag* find_flag(std::string_view name) {
+  for (const Flag& f : kFlags) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+// `text` wrapped to `width` columns, every line after the first indented by `indent`.
+std::string wrap(std::string_view text, size_t indent, size_t width) {
+  std::string out;
+  size_t column = indent;
+  while (!text.empty()) {
+    const size_t space = text.find(' ');
+    const std::string_view word = text.substr(0, space);
+    text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+    if (column > indent && column + 1 + word.size() > width) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+    } else if (column > indent) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+  }
+  return out;
+}
+
 }  // namespace
 
+std::span<const Flag> flag_table() { return kFlags; }
+
+std::string help_text() {
+  constexpr size_t kHelpColumn = 34;
+  constexpr size_t kWidth = 100;
+  std::string out =
+      "Usage: cgio_exporter [flags]\n\n"
+      "Counts file and network I/O per cgroup with eBPF and serves the counters\n"
+      "as Prometheus metrics.\n\nFlags:\n";
+  for (const Flag& f : kFlags) {
+    std::string left = "  ";
+    if (f.action == Flag::Action::help) left += "-h, ";
+    left += "--" + std::string(f.name);
+    if (!f.value_name.empty()) left += "=" + std::string(f.value_name);
+    std::string help(f.help);
+    if (f.default_value) {
+      help += f.value_name.empty() ? " Default: enabled." : " Default: " + std::string(*f.default_value) + ".";
+    }
+    out += left;
+    if (left.size() + 1 > kHelpColumn) {
+      out += "\n" + std::string(kHelpColumn, ' ');
+    } else {
+      out += std::string(kHelpColumn - left.size(), ' ');
+    }
+    out += wrap(help, kHelpColumn, kWidth) + "\n";
+  }
+  return out;
+}
+
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  if (text.empty()) return Error{"empty duration"};
+  if (text.empty()) return bad_input("empty duration");
   if (text == "0") return std::chrono::milliseconds(0);
-  std::chrono::milliseconds total{0};
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<std::chrono::milliseconds::rep>::max());
+  const auto too_long = [] { return bad_input("out of range (more than 2^63 milliseconds)"); };
+  uint64_t total = 0;
   size_t pos = 0;
   while (pos < text.size()) {
     uint64_t n = 0;
     const auto [end, ec] = std::from_chars(text.data() + pos, text.data() + text.size(), n);
-    if (ec != std::errc{}) return Error{"expected a number at position " + std::to_string(pos)};
+    if (ec == std::errc::result_out_of_range) return too_long();
+    if (ec != std::errc{}) return bad_input("expected a number at position " + std::to_string(pos));
     pos = static_cast<size_t>(end - text.data());
     size_t unit_end = pos;
     while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end]))) ++unit_end;
@@ -125,139 +327,85 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     else if (unit == "y")
       ms = 365 * 86'400'000ull;
     else
-      return Error{"unknown unit \"" + std::string(unit) + "\" (use ms, s, m, h, d, w, y)"};
-    total += std::chrono::milliseconds(n * ms);
+      return bad_input("unknown unit \"" + std::string(unit) + "\" (use ms, s, m, h, d, w, y)");
+    if (n > kMax / ms || n * ms > kMax - total) return too_long();
+    total += n * ms;
     pos = unit_end;
   }
-  return total;
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(total));
 }
 
 std::variant<Options, CliExit> parse_options(int argc, const char* const argv[], bool ipv6_supported) {
-  const po::options_description desc = describe();
-  po::parsed_options parsed(&desc);
-  try {
-    parsed = po::command_line_parser(argc, argv)
-                 .options(desc)
-                 .style(po::command_line_style::unix_style ^ po::command_line_style::allow_guessing)
-                 .run();
-  } catch (const po::error& e) {
-    return usage_error(e.what());
+  const ParseEnv env{ipv6_supported};
+
+  // First the syntax of the whole command line, so that a bad flag anywhere
+  // is reported before --help or --version act.
+  struct Given {
+    const Flag* flag;
+    std::string value;
+  };
+  std::vector<Given> given;
+  bool options_end = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view token = argv[i];
+    if (options_end || token.size() < 2 || token[0] != '-') {
+      return usage_error("unexpected argument '" + std::string(token) + "'");
+    }
+    if (token == "--") {
+      options_end = true;
+      continue;
+    }
+    if (token == "-h") {
+      given.push_back({find_flag("help"), {}});
+      continue;
+    }
+    if (!token.starts_with("--")) return usage_error("unrecognised option '" + std::string(token) + "'");
+    const std::string_view body = token.substr(2);
+    const size_t eq = body.find('=');
+    const std::string_view name = body.substr(0, eq);
+    const Flag* flag = find_flag(name);
+    if (flag == nullptr) return usage_error("unrecognised option '--" + std::string(name) + "'");
+    if (flag->value_name.empty()) {
+      if (eq != std::string_view::npos) {
+        return usage_error("option '--" + std::string(name) + "' does not take any arguments");
+      }
+      given.push_back({flag, {}});
+    } else if (eq != std::string_view::npos) {
+      given.push_back({flag, std::string(body.substr(eq + 1))});
+    } else if (i + 1 < argc && !std::string_view(argv[i + 1]).starts_with("-")) {
+      given.push_back({flag, argv[++i]});
+    } else {
+      return usage_error("the required argument for option '--" + std::string(name) + "' is missing");
+    }
   }
 
+  // Then the defaults, and the flags in command-line order over them (so
+  // that, as with node_exporter, the last of --collector.x /
+  // --no-collector.x wins).
   Options opts;
-  // Walk the flags in command-line order so that, as with node_exporter,
-  // the last of --collector.x / --no-collector.x wins.
-  for (const po::option& opt : parsed.options) {
-    const std::string& key = opt.string_key;
-    if (opt.unregistered || key.empty()) {
-      return usage_error("unexpected argument '" + (opt.original_tokens.empty() ? key : opt.original_tokens.front()) +
-                         "'");
+  for (const Flag& f : kFlags) {
+    if (!f.default_value || f.set == nullptr) continue;
+    if (auto r = f.set(opts, f.value_name.empty() ? "" : *f.default_value, env); !r) {
+      return CliExit{
+          1, std::string(kProgram) + ": bad default of --" + std::string(f.name) + ": " + r.error().message + "\n",
+          true};
     }
-    const std::string value = opt.value.empty() ? std::string() : opt.value.front();
-    if (key == "help") {
-      std::ostringstream out;
-      out << desc << "\n";
-      return CliExit{0, out.str(), false};
-    }
-    if (key == "version") return CliExit{0, version_string() + "\n", false};
-    if (key == "collector.vfs")
-      opts.collector_vfs = true;
-    else if (key == "no-collector.vfs")
-      opts.collector_vfs = false;
-    else if (key == "collector.net")
-      opts.collector_net = true;
-    else if (key == "no-collector.net")
-      opts.collector_net = false;
-    else if (key == "vfs.include-pseudo-fs")
-      opts.vfs_include_pseudo_fs = true;
-    else if (key == "web.listen-address")
-      opts.listen_address_text = value;
-    else if (key == "web.telemetry-path")
-      opts.telemetry_path = value;
-    else if (key == "web.gzip-level") {
-      if (value.size() != 1 || value[0] < '0' || value[0] > '9') {
-        return usage_error("invalid --web.gzip-level \"" + value + "\": must be a number from 0 to 9");
-      }
-      opts.gzip_level = value[0] - '0';
-    } else if (key == "path.procfs")
-      opts.procfs = value;
-    else if (key == "path.cgroup2")
-      opts.cgroup2_root = value;
-    else if (key == "bpf.btf-path")
-      opts.btf_path = value;
-    else if (key == "cgroup.workload-pattern")
-      opts.workload_pattern = value;
-    else if (key == "cgroup.v1-controller")
-      opts.v1_controller = value;
-    else if (key == "accounting.file")
-      opts.accounting_file = value;
-    else if (key == "cgroup.aggregate") {
-      if (!parse_aggregate_mode(value)) {
-        return usage_error("invalid --cgroup.aggregate \"" + value + "\": use unit, step or leaf");
-      }
-      opts.aggregate = value;
-    } else if (key == "cgroup.mode") {
-      if (value != "auto" && value != "v1" && value != "v2") {
-        return usage_error("invalid --cgroup.mode \"" + value + "\": use auto, v1 or v2");
-      }
-      opts.cgroup_mode = value;
-    } else if (key == "cgroup.retain-ended") {
-      auto d = parse_duration(value);
-      if (!d) return usage_error("invalid --cgroup.retain-ended \"" + value + "\": " + d.error().message);
-      opts.retain_ended = std::chrono::duration_cast<std::chrono::seconds>(*d);
-    } else if (key == "vfs.mountpoints") {
-      opts.mountpoints.clear();
-      size_t start = 0;
-      while (start <= value.size()) {
-        const size_t comma = value.find(',', start);
-        const std::string mp = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (mp.empty() || mp.front() != '/') {
-          return usage_error("invalid --vfs.mountpoints \"" + value + "\": absolute paths, comma-separated");
+  }
+  for (const Given& g : given) {
+    switch (g.flag->action) {
+      case Flag::Action::help:
+        return CliExit{0, help_text() + "\n", false};
+      case Flag::Action::version:
+        return CliExit{0, version_string() + "\n", false};
+      case Flag::Action::set:
+        if (auto r = g.flag->set(opts, g.value, env); !r) {
+          return usage_error(
+              std::move(r).error().context("invalid --" + std::string(g.flag->name) + " \"" + g.value + "\"").message);
         }
-        opts.mountpoints.push_back(mp);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-    } else if (key == "print-plan")
-      opts.print_plan = true;
-    else if (key == "bpf.probe-type") {
-      if (value == "auto") {
-        opts.probe_type.reset();
-      } else if (auto t = parse_probe_type(value)) {
-        opts.probe_type = *t;
-      } else {
-        return usage_error("invalid --bpf.probe-type \"" + value + "\": use auto, fentry, kprobe or tracepoint");
-      }
-    } else if (key == "bpf.map-entries") {
-      auto n = parse_map_entries(value);
-      if (!n) return usage_error(n.error());
-      opts.map_entries = *n;
-    } else if (key == "log.level") {
-      auto level = log::parse_level(value);
-      if (!level) {
-        return usage_error("invalid --log.level \"" + value + "\": use debug, info, warn or error");
-      }
-      opts.log_level = *level;
+        break;
     }
   }
 
-  auto addr = parse_listen_address(opts.listen_address_text, ipv6_supported);
-  if (!addr) return usage_error(addr.error());
-  opts.listen_address = *addr;
-
-  const std::string& path = opts.telemetry_path;
-  if (path.empty() || path.front() != '/' || path == "/" || path.find_first_of(" ?#") != std::string::npos) {
-    return usage_error("invalid --web.telemetry-path \"" + path + "\": must start with / and name a path other than /");
-  }
-  if (opts.procfs.empty()) return usage_error("--path.procfs must not be empty");
-  if (auto classifier = WorkloadClassifier::create(opts.workload_pattern, *parse_aggregate_mode(opts.aggregate));
-      !classifier) {
-    return usage_error(classifier.error());
-  }
-  if (opts.mountpoints.size() > kMaxMountpoints) {
-    return usage_error("--vfs.mountpoints lists " + std::to_string(opts.mountpoints.size()) + " paths; at most " +
-                       std::to_string(kMaxMountpoints));
-  }
   if (!opts.collector_vfs && !opts.collector_net) {
     return usage_error("every collector is disabled; nothing to export");
   }

@@ -182,17 +182,17 @@ std::string describe_spec(const ProtoSpec& spec) {
   return out + ")";
 }
 
-std::optional<std::string> check_prototype(const KernelBtf& btf, const ProtoSpec& spec) {
+Result<void> check_prototype(const KernelBtf& btf, const ProtoSpec& spec) {
   const auto fn = btf.function(spec.function);
   if (spec.absent) {
-    if (!fn) return std::nullopt;
-    return std::string(spec.function) + " exists in kernel BTF (" + fn->c_text +
-           ") but this variant is for kernels without it";
+    if (!fn) return {};
+    return Error{std::string(spec.function) + " exists in kernel BTF (" + fn->c_text +
+                 ") but this variant is for kernels without it"};
   }
-  if (!fn) return std::string(spec.function) + " is not in kernel BTF (missing, renamed or inlined)";
+  if (!fn) return Error{std::string(spec.function) + " is not in kernel BTF (missing, renamed or inlined)"};
   const auto mismatch = [&](const std::string& what) {
-    return std::string(spec.function) + ": " + what + "; kernel has " + fn->c_text + " (" + fn->ret + " (" +
-           join(fn->params) + ")), variant expects " + describe_spec(spec);
+    return Error{std::string(spec.function) + ": " + what + "; kernel has " + fn->c_text + " (" + fn->ret + " (" +
+                 join(fn->params) + ")), variant expects " + describe_spec(spec)};
   };
   if (spec.exact_arity ? fn->params.size() != spec.params.size() : fn->params.size() < spec.params.size()) {
     return mismatch(std::to_string(fn->params.size()) + " parameters");
@@ -203,7 +203,7 @@ std::optional<std::string> check_prototype(const KernelBtf& btf, const ProtoSpec
       return mismatch("parameter " + std::to_string(i + 1) + " is " + fn->params[i]);
     }
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace cgio

@@ -65,9 +65,9 @@ class KernelBtf {
   mutable bool modules_loaded_ = false;
 };
 
-// Checks `spec` against the kernel; nullopt when it matches, else why not
-// (naming the function and both prototypes).
-std::optional<std::string> check_prototype(const KernelBtf& btf, const ProtoSpec& spec);
+// Checks `spec` against the kernel: success when it matches, else an error
+// saying why not (naming the function and both prototypes).
+Result<void> check_prototype(const KernelBtf& btf, const ProtoSpec& spec);
 
 // Whether canonical type `actual` satisfies spec `expected` (exposed for tests).
 bool type_matches(std::string_view expected, std::string_view actual);

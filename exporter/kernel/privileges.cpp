@@ -34,9 +34,10 @@ Result<void> check_bpf_capabilities(uint64_t effective) {
   if (!has(effective, kCapPerfmon)) missing += std::string(missing.empty() ? "" : " and ") + "CAP_PERFMON";
   if (missing.empty()) return {};
   return Error{"missing capability " + missing +
-               ": loading BPF programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); run "
-               "cgio_exporter as root or grant them, e.g. systemd AmbientCapabilities=CAP_BPF "
-               "CAP_PERFMON CAP_DAC_READ_SEARCH"};
+                   ": loading BPF programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); run "
+                   "cgio_exporter as root or grant them, e.g. systemd AmbientCapabilities=CAP_BPF "
+                   "CAP_PERFMON CAP_DAC_READ_SEARCH",
+               0, ErrorKind::permission};
 }
 
 }  // namespace cgio

@@ -40,7 +40,9 @@ std::optional<Failure> verify(const Implementation& impl, const KernelFacts& ker
     return Failure{AttemptStatus::prototype_mismatch, "no kernel BTF to check prototypes against"};
   }
   for (const ProtoSpec& spec : impl.prototypes) {
-    if (auto why = check_prototype(*kernel.btf, spec)) return Failure{AttemptStatus::prototype_mismatch, *why};
+    if (auto r = check_prototype(*kernel.btf, spec); !r) {
+      return Failure{AttemptStatus::prototype_mismatch, std::move(r).error().message};
+    }
   }
   if (impl.requires_) {
     if (auto why = impl.requires_(kernel)) return Failure{AttemptStatus::requirement_missing, *why};
@@ -50,8 +52,8 @@ std::optional<Failure> verify(const Implementation& impl, const KernelFacts& ker
 
 // The hook a real probe tries: the first present hooked function, or the
 // first tracepoint.
-std::optional<std::string> probe_first_hook(const Implementation& impl, const KernelFacts& kernel) {
-  if (!kernel.probe) return std::nullopt;
+Result<void> probe_first_hook(const Implementation& impl, const KernelFacts& kernel) {
+  if (!kernel.probe) return {};
   std::string_view target;
   for (const ProtoSpec& spec : impl.prototypes) {
     if (!spec.absent) {
@@ -60,9 +62,7 @@ std::optional<std::string> probe_first_hook(const Implementation& impl, const Ke
     }
   }
   if (target.empty() && !impl.tracepoints.empty()) target = impl.tracepoints.front();
-  auto r = kernel.probe(impl.probe_type, target);
-  if (r) return std::nullopt;
-  return r.error();
+  return kernel.probe(impl.probe_type, target);
 }
 
 Choice choose(std::string_view op, ProbeType type, const std::vector<const Implementation*>& variants,
@@ -123,9 +123,9 @@ Choice choose(std::string_view op, ProbeType type, const std::vector<const Imple
   if (!c.note.empty()) {
     log::warn("kernel variant chosen by BTF", {{"operation", op}, {"probe_type", to_string(type)}, {"note", c.note}});
   }
-  if (auto why = probe_first_hook(*c.impl, kernel)) {
+  if (auto probed = probe_first_hook(*c.impl, kernel); !probed) {
     c.status = AttemptStatus::probe_refused;
-    c.reason = *why;
+    c.reason = std::move(probed).error().message;
   }
   return c;
 }

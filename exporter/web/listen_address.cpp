@@ -23,9 +23,7 @@ std::string ListenAddress::display(uint16_t bound_port) const {
 }
 
 Result<ListenAddress> parse_listen_address(std::string_view text, bool ipv6_supported) {
-  const auto bad = [&](const std::string& why) {
-    return Error{"invalid --web.listen-address \"" + std::string(text) + "\": " + why};
-  };
+  const auto bad = [](std::string why) { return bad_input(std::move(why)); };
   const size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return bad("expected [host]:port, e.g. :10120");
 

@@ -19,10 +19,13 @@ struct ListenAddress {
   std::string civetweb_spec() const;
   // host:port for messages, with the real port once known.
   std::string display(uint16_t bound_port) const;
+
+  bool operator==(const ListenAddress&) const = default;
 };
 
 // Parses "[host]:port". Host names are resolved to an IPv4 address;
-// IPv6 literals are accepted only when `ipv6_supported`.
+// IPv6 literals are accepted only when `ipv6_supported`. The error says
+// what is wrong with the text (the caller names the flag).
 Result<ListenAddress> parse_listen_address(std::string_view text, bool ipv6_supported);
 
 }  // namespace cgio

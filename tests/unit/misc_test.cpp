@@ -41,6 +41,7 @@ TEST(Privileges, CapabilityCombinations) {
   auto none = check_bpf_capabilities(0);
   ASSERT_FALSE(none);
   EXPECT_NE(none.error().message.find("missing capability CAP_BPF and CAP_PERFMON"), std::string::npos);
+  EXPECT_EQ(none.error().kind, ErrorKind::permission);
   auto no_perfmon = check_bpf_capabilities(bpf);
   ASSERT_FALSE(no_perfmon);
   EXPECT_NE(no_perfmon.error().message.find("missing capability CAP_PERFMON:"), std::string::npos)

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <ostream>
 
 #include "config/options.h"
@@ -28,7 +29,7 @@ CliExit fails(std::vector<std::string> args) {
 
 TEST(Options, Defaults) {
   const Options o = ok({});
-  EXPECT_EQ(o.listen_address_text, ":10120");
+  EXPECT_EQ(o.listen_address.host, "");
   EXPECT_EQ(o.listen_address.port, 10120);
   EXPECT_EQ(o.listen_address.civetweb_spec(), "10120");
   EXPECT_EQ(o.telemetry_path, "/metrics");
@@ -40,6 +41,103 @@ TEST(Options, Defaults) {
   EXPECT_EQ(o.log_level, log::Level::info);
   EXPECT_EQ(o.procfs, "/proc");
   EXPECT_EQ(o.cgroup2_root, "");
+  EXPECT_FALSE(o.probe_type);
+  EXPECT_EQ(o.btf_path, "");
+  EXPECT_FALSE(o.print_plan);
+  EXPECT_EQ(o.aggregate, AggregateMode::unit);
+  EXPECT_TRUE(o.workload_pattern.empty());
+  EXPECT_EQ(o.cgroup_mode, CgroupMode::automatic);
+  EXPECT_EQ(o.v1_controller, "cpuacct");
+  EXPECT_EQ(o.retain_ended, std::chrono::seconds(300));
+  EXPECT_EQ(o.accounting_file, "");
+  EXPECT_TRUE(o.mountpoints.empty());
+}
+
+TEST(Options, TypedValues) {
+  const Options o =
+      ok({"--cgroup.aggregate=step", "--cgroup.mode", "v1", "--bpf.probe-type=kprobe", "--cgroup.retain-ended=1h30m",
+          "--vfs.mountpoints=/,/home", "--cgroup.workload-pattern=^/grid/(?<workload_id>[0-9]+)"});
+  EXPECT_EQ(o.aggregate, AggregateMode::step);
+  EXPECT_EQ(o.cgroup_mode, CgroupMode::v1);
+  EXPECT_EQ(o.probe_type, ProbeType::kprobe);
+  EXPECT_EQ(o.retain_ended, std::chrono::seconds(5400));
+  EXPECT_EQ(o.mountpoints, (std::vector<std::string>{"/", "/home"}));
+  EXPECT_EQ(o.workload_pattern.text(), "^/grid/(?<workload_id>[0-9]+)");
+  EXPECT_EQ(WorkloadClassifier(o.workload_pattern, o.aggregate).classify("/grid/42/x").workload_id, "42");
+  EXPECT_FALSE(ok({"--bpf.probe-type=kprobe", "--bpf.probe-type=auto"}).probe_type);
+}
+
+// A row of the table that parsing cannot reach, or that --help does not
+// show, fails here. Each row needs an entry: the arguments before it (to
+// move off the default) and the flag with a value that changes the options.
+TEST(Options, EveryTableRowIsParsedAndInHelp) {
+  const std::map<std::string_view, std::pair<std::vector<std::string>, std::string>> samples = {
+      {"web.listen-address", {{}, "--web.listen-address=127.0.0.1:1"}},
+      {"web.telemetry-path", {{}, "--web.telemetry-path=/m"}},
+      {"web.gzip-level", {{}, "--web.gzip-level=9"}},
+      {"collector.vfs", {{"--no-collector.vfs"}, "--collector.vfs"}},
+      {"no-collector.vfs", {{}, "--no-collector.vfs"}},
+      {"collector.net", {{"--no-collector.net"}, "--collector.net"}},
+      {"no-collector.net", {{}, "--no-collector.net"}},
+      {"vfs.include-pseudo-fs", {{}, "--vfs.include-pseudo-fs"}},
+      {"bpf.probe-type", {{}, "--bpf.probe-type=fentry"}},
+      {"bpf.btf-path", {{}, "--bpf.btf-path=/tmp/btf"}},
+      {"print-plan", {{}, "--print-plan"}},
+      {"cgroup.aggregate", {{}, "--cgroup.aggregate=leaf"}},
+      {"cgroup.workload-pattern", {{}, "--cgroup.workload-pattern=(?<workload_id>x)"}},
+      {"cgroup.mode", {{}, "--cgroup.mode=v2"}},
+      {"cgroup.v1-controller", {{}, "--cgroup.v1-controller=memory"}},
+      {"cgroup.retain-ended", {{}, "--cgroup.retain-ended=1s"}},
+      {"accounting.file", {{}, "--accounting.file=/tmp/a"}},
+      {"vfs.mountpoints", {{}, "--vfs.mountpoints=/"}},
+      {"bpf.map-entries", {{}, "--bpf.map-entries=1"}},
+      {"log.level", {{}, "--log.level=error"}},
+      {"path.procfs", {{}, "--path.procfs=/host/proc"}},
+      {"path.cgroup2", {{}, "--path.cgroup2=/c"}},
+  };
+  const std::string help = fails({"--help"}).text;
+  size_t rows = 0;
+  for (const Flag& flag : flag_table()) {
+    ++rows;
+    const std::string name = "--" + std::string(flag.name);
+    EXPECT_NE(help.find(name), std::string::npos) << name << " is not in --help";
+    if (flag.action != Flag::Action::set) {
+      const CliExit e = fails({name});
+      EXPECT_EQ(e.code, 0) << name;
+      EXPECT_FALSE(e.text.empty()) << name;
+      continue;
+    }
+    EXPECT_NE(flag.set, nullptr) << name;
+    const auto it = samples.find(flag.name);
+    if (it == samples.end()) {
+      ADD_FAILURE() << name << " has no sample in this test";
+      continue;
+    }
+    const auto& [before, sample] = it->second;
+    std::vector<std::string> with = before;
+    with.push_back(sample);
+    EXPECT_FALSE(ok(before) == ok(with)) << sample << " changes nothing";
+    if (!flag.value_name.empty()) {  // a valued flag takes its value in either spelling
+      const std::string value = sample.substr(sample.find('=') + 1);
+      std::vector<std::string> separate = before;
+      separate.insert(separate.end(), {name, value});
+      EXPECT_TRUE(ok(with) == ok(separate)) << name;
+    }
+  }
+  EXPECT_EQ(rows, samples.size() + 2) << "a sample names no flag";
+}
+
+TEST(Options, Durations) {
+  EXPECT_EQ(*parse_duration("1h30m"), std::chrono::minutes(90));
+  EXPECT_EQ(*parse_duration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(*parse_duration("9223372036854775807ms"), std::chrono::milliseconds::max());
+  EXPECT_FALSE(parse_duration("9223372036854775808ms"));
+  EXPECT_FALSE(parse_duration("10000000000000000000ms"));
+  EXPECT_FALSE(parse_duration("100000000000000000000ms"));  // beyond 64 bits
+  EXPECT_FALSE(parse_duration("300000000y"));
+  EXPECT_FALSE(parse_duration("9223372036854775807ms1ms"));  // the sum overflows
+  EXPECT_FALSE(parse_duration("5"));
+  EXPECT_FALSE(parse_duration(""));
 }
 
 TEST(Options, EveryFlagInBothSpellings) {
@@ -98,27 +196,43 @@ TEST_P(BadFlags, OneLineOnStderrAndExitTwo) {
 
 INSTANTIATE_TEST_SUITE_P(
     Options, BadFlags,
-    ::testing::Values(BadFlag{{"--no-such-flag"}, "unrecognised option '--no-such-flag'"},
-                      BadFlag{{"--web.listen"}, "unrecognised option '--web.listen'"},  // no abbreviations
-                      BadFlag{{"stray"}, "unexpected argument 'stray'"},
-                      BadFlag{{"--bpf.map-entries=abc"}, "invalid --bpf.map-entries \"abc\""},
-                      BadFlag{{"--bpf.map-entries=-1"}, "invalid --bpf.map-entries \"-1\""},
-                      BadFlag{{"--bpf.map-entries=0"}, "invalid --bpf.map-entries \"0\""},
-                      BadFlag{{"--bpf.map-entries=16777217"}, "must be a number from 1 to 16777216"},
-                      BadFlag{{"--bpf.map-entries"}, "the required argument for option '--bpf.map-entries' is missing"},
-                      BadFlag{{"--log.level=verbose"}, "invalid --log.level \"verbose\""},
-                      BadFlag{{"--web.listen-address=10120"}, "expected [host]:port"},
-                      BadFlag{{"--web.listen-address=:99999"}, "port must be a number from 0 to 65535"},
-                      BadFlag{{"--web.listen-address=:http"}, "port must be a number"},
-                      BadFlag{{"--web.listen-address=[::1]:10120"}, "no IPv6 support"},
-                      BadFlag{{"--web.listen-address=::1:10120"}, "IPv6 addresses must be in brackets"},
-                      BadFlag{{"--web.listen-address=no.such.host.invalid:1"}, "cannot resolve host"},
-                      BadFlag{{"--web.telemetry-path=metrics"}, "invalid --web.telemetry-path"},
-                      BadFlag{{"--web.telemetry-path=/"}, "invalid --web.telemetry-path"},
-                      BadFlag{{"--web.gzip-level=10"}, "invalid --web.gzip-level \"10\": must be a number from 0 to 9"},
-                      BadFlag{{"--web.gzip-level=fast"}, "invalid --web.gzip-level"},
-                      BadFlag{{"--collector.vfs=false"}, "--collector.vfs"},
-                      BadFlag{{"--no-collector.vfs", "--no-collector.net"}, "every collector is disabled"}),
+    ::testing::Values(
+        BadFlag{{"--no-such-flag"}, "unrecognised option '--no-such-flag'"},
+        BadFlag{{"--web.listen"}, "unrecognised option '--web.listen'"},  // no abbreviations
+        BadFlag{{"stray"}, "unexpected argument 'stray'"},
+        BadFlag{{"--bpf.map-entries=abc"}, "invalid --bpf.map-entries \"abc\""},
+        BadFlag{{"--bpf.map-entries=-1"}, "invalid --bpf.map-entries \"-1\""},
+        BadFlag{{"--bpf.map-entries=0"}, "invalid --bpf.map-entries \"0\""},
+        BadFlag{{"--bpf.map-entries=16777217"}, "must be a number from 1 to 16777216"},
+        BadFlag{{"--bpf.map-entries"}, "the required argument for option '--bpf.map-entries' is missing"},
+        BadFlag{{"--log.level=verbose"}, "invalid --log.level \"verbose\""},
+        BadFlag{{"--web.listen-address=10120"}, "expected [host]:port"},
+        BadFlag{{"--web.listen-address=:99999"}, "port must be a number from 0 to 65535"},
+        BadFlag{{"--web.listen-address=:http"}, "port must be a number"},
+        BadFlag{{"--web.listen-address=[::1]:10120"}, "no IPv6 support"},
+        BadFlag{{"--web.listen-address=::1:10120"}, "IPv6 addresses must be in brackets"},
+        BadFlag{{"--web.listen-address=no.such.host.invalid:1"}, "cannot resolve host"},
+        BadFlag{{"--web.telemetry-path=metrics"}, "invalid --web.telemetry-path"},
+        BadFlag{{"--web.telemetry-path=/"}, "invalid --web.telemetry-path"},
+        BadFlag{{"--web.gzip-level=10"}, "invalid --web.gzip-level \"10\": must be a number from 0 to 9"},
+        BadFlag{{"--web.gzip-level=fast"}, "invalid --web.gzip-level"},
+        BadFlag{{"--collector.vfs=false"}, "--collector.vfs"},
+        BadFlag{{"--no-collector.vfs", "--no-collector.net"}, "every collector is disabled"},
+        BadFlag{{"--x%original_token%"}, "unrecognised option '--x%original_token%'"},  // found by fuzzing
+        BadFlag{{"--%canonical_option%"}, "unrecognised option '--%canonical_option%'"},
+        BadFlag{{"--a\nb"}, "unrecognised option '--a\\x0ab'"}, BadFlag{{"-x"}, "unrecognised option '-x'"},
+        BadFlag{{"--cgroup.retain-ended=250y"}, "invalid --cgroup.retain-ended \"250y\": must be at most 100y"},
+        BadFlag{{"--cgroup.retain-ended=10000000000000000000ms"},
+                "invalid --cgroup.retain-ended \"10000000000000000000ms\": out of range"},
+        BadFlag{{"--cgroup.retain-ended=5"}, "invalid --cgroup.retain-ended \"5\""},
+        BadFlag{{"--cgroup.aggregate=job"}, "invalid --cgroup.aggregate \"job\": use unit, step or leaf"},
+        BadFlag{{"--cgroup.mode=v3"}, "invalid --cgroup.mode \"v3\": use auto, v1 or v2"},
+        BadFlag{{"--bpf.probe-type=uprobe"}, "invalid --bpf.probe-type \"uprobe\""},
+        BadFlag{{"--cgroup.workload-pattern=(x)"},
+                "invalid --cgroup.workload-pattern \"(x)\": it has no named group workload_id"},
+        BadFlag{{"--vfs.mountpoints=/a,,/b"}, "invalid --vfs.mountpoints \"/a,,/b\""},
+        BadFlag{{"--path.procfs="}, "invalid --path.procfs \"\": must not be empty"},
+        BadFlag{{"--help", "--no-such-flag"}, "unrecognised option '--no-such-flag'"}),
     [](const auto& param_info) { return "case" + std::to_string(param_info.index); });
 
 TEST(ListenAddress, Forms) {
