@@ -8,7 +8,6 @@
 #include <cstring>
 #include <memory>
 #include <optional>
-#include <variant>
 
 #include "accounting/accounting_log.h"
 #include "cgroups/cgroup_events.h"
@@ -133,12 +132,9 @@ AccountingRecord to_record(const EndedUnit& u, const MetricTables& tables) {
 
 namespace {
 
-// A phase that failed has logged why; the process exits with this status.
-struct Failed {
-  int exit_code;
-};
-template <typename T>
-using Phase = std::variant<T, Failed>;
+// A phase that fails returns why; run() logs it once and exits with 2 for
+// the operator's bad input (flags, mount points), else 1.
+int exit_status(const Error& e) { return e.kind == ErrorKind::bad_input ? 2 : 1; }
 
 // Phase 1: what the exporter needs to know before it binds or loads
 // anything. Nothing here holds a kernel resource but the accounting file.
@@ -152,31 +148,18 @@ struct Gathered {
   std::shared_ptr<AccountingLog> accounting;
 };
 
-Phase<Gathered> gather(const Options& opts) {
+Result<Gathered> gather(const Options& opts) {
   Gathered g;
   auto caps = effective_capabilities(opts.procfs);
-  if (!caps) {
-    log::error("cannot check capabilities", {{"err", caps.error()}});
-    return Failed{1};
-  }
-  if (auto ok = check_bpf_capabilities(*caps); !ok) {
-    log::error(ok.error());
-    return Failed{1};
-  }
+  if (!caps) return caps.error().context("cannot check capabilities");
+  if (auto ok = check_bpf_capabilities(*caps); !ok) return ok.error();
   auto mounts = read_mountinfo(opts.procfs + "/self/mountinfo");
-  if (!mounts) {
-    log::error(mounts.error());
-    return Failed{1};
-  }
+  if (!mounts) return mounts.error();
   auto kernel = inspect_running_kernel(opts.btf_path);
-  if (!kernel) {
-    log::error("cannot inspect the running kernel", {{"err", kernel.error()}});
-    return Failed{1};
-  }
+  if (!kernel) return kernel.error().context("cannot inspect the running kernel");
   if (!kernel->btf) {
-    log::error("kernel BTF is required (CO-RE relocation and prototype checks); give --bpf.btf-path",
-               {{"err", kernel->btf_error}});
-    return Failed{1};
+    return Error{"kernel BTF is required (CO-RE relocation and prototype checks); give --bpf.btf-path: " +
+                 kernel->btf_error};
   }
   g.kernel = std::move(kernel.value());
 
@@ -188,19 +171,13 @@ Phase<Gathered> gather(const Options& opts) {
   }
   auto choice = choose_cgroup_hierarchy(opts.cgroup_mode, opts.v1_controller, *mounts, opts.procfs + "/cgroups",
                                         v2_root, *g.classifier);
-  if (!choice) {
-    log::error(choice.error());
-    return Failed{1};
-  }
+  if (!choice) return choice.error();
   g.choice = std::move(choice.value());
   cgio_config& cfg = g.bpf_config;
   cfg.include_pseudo_fs = opts.vfs_include_pseudo_fs ? 1 : 0;
   if (g.choice.v1) {
     auto ssid = cgroup_subsys_id(*g.kernel.btf, g.choice.controller);
-    if (!ssid) {
-      log::error(ssid.error());
-      return Failed{1};
-    }
+    if (!ssid) return ssid.error();
     cfg.cgroup_v1 = 1;
     cfg.v1_subsys_id = *ssid;
   }
@@ -224,25 +201,16 @@ Phase<Gathered> gather(const Options& opts) {
   g.domains = enabled_domains(opts);
   if (!opts.mountpoints.empty()) {
     auto devs = mountpoint_devs(opts.mountpoints, *mounts);
-    if (!devs) {
-      log::error(devs.error());
-      return Failed{2};
-    }
+    if (!devs) return devs.error();
     g.mount_devs = std::move(devs.value());
     cfg.mountpoints = 1;
   }
 
   if (!opts.accounting_file.empty()) {
     auto boot_id = read_boot_id(opts.procfs);
-    if (!boot_id) {
-      log::error(boot_id.error());
-      return Failed{1};
-    }
+    if (!boot_id) return boot_id.error();
     auto opened = AccountingLog::open(opts.accounting_file, *boot_id);
-    if (!opened) {
-      log::error(opened.error());
-      return Failed{1};
-    }
+    if (!opened) return opened.error();
     g.accounting = std::make_shared<AccountingLog>(std::move(opened.value()));
     log::info("accounting records", {{"file", opts.accounting_file},
                                      {"units_already_recorded", std::to_string(g.accounting->records_known())}});
@@ -251,13 +219,8 @@ Phase<Gathered> gather(const Options& opts) {
 }
 
 // Phase 2: bind first, so a port in use is reported before seconds of BPF loading.
-Phase<std::unique_ptr<WebServer>> bind_web(const Options& opts) {
-  auto web = WebServer::start(opts.listen_address, opts.telemetry_path, opts.gzip_level);
-  if (!web) {
-    log::error(web.error());
-    return Failed{1};
-  }
-  return std::move(web.value());
+Result<std::unique_ptr<WebServer>> bind_web(const Options& opts) {
+  return WebServer::start(opts.listen_address, opts.telemetry_path, opts.gzip_level);
 }
 
 // Phase 3: the maps, the programs counting into them, and the tracking of
@@ -278,23 +241,17 @@ struct Counting {
   LoadedPrograms programs;
 };
 
-Phase<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& g) {
+Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& g) {
   auto c = std::make_unique<Counting>();
   CounterMapsConfig map_config;
   map_config.domains = g.domains;
   map_config.max_entries = opts.map_entries;
   map_config.preallocate = !g.kernel.btf->has_type("bpf_mem_alloc", BTF_KIND_STRUCT);
   auto maps = CounterMaps::create(map_config);
-  if (!maps) {
-    log::error("cannot create counter maps", {{"err", maps.error()}});
-    return Failed{1};
-  }
+  if (!maps) return maps.error().context("cannot create counter maps");
   c->maps = std::move(maps.value());
   if (g.domains[index_of(CounterDomain::vfs_mounts)]) {
-    if (auto filled = c->maps.set_mount_indexes(g.mount_devs); !filled) {
-      log::error("cannot fill the mount map", {{"err", std::strerror(filled.error().code)}});
-      return Failed{1};
-    }
+    if (auto filled = c->maps.set_mount_indexes(g.mount_devs); !filled) return filled.error();
   }
 
   c->tracefs = std::make_unique<Tracefs>(opts.procfs);
@@ -323,9 +280,8 @@ Phase<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& g
     }
   }
   if (c->operations_counted == 0) {
-    log::error("no BPF program could be loaded and attached; nothing to count",
-               {{"probe_type", opts.probe_type ? to_string(*opts.probe_type) : "auto"}});
-    return Failed{1};
+    return Error{"no BPF program could be loaded and attached; nothing to count (probe type " +
+                 std::string(opts.probe_type ? to_string(*opts.probe_type) : "auto") + ")"};
   }
   if (!c->cgroup_events) {
     log::warn("cgroup events unavailable: removed cgroups are found by walking the hierarchy every 2s");
@@ -428,15 +384,18 @@ int run(const Options& opts) {
   install_libbpf_logging();
   log::info("starting cgio_exporter", {{"version", version_string()}});
 
+  const auto failed = [](const Error& e) {
+    log::error(e.message);
+    return exit_status(e);
+  };
   auto gathered = gather(opts);
-  if (auto* f = std::get_if<Failed>(&gathered)) return f->exit_code;
+  if (!gathered) return failed(gathered.error());
   auto web = bind_web(opts);
-  if (auto* f = std::get_if<Failed>(&web)) return f->exit_code;
-  auto counting = start_counting(opts, std::get<Gathered>(gathered));
-  if (auto* f = std::get_if<Failed>(&counting)) return f->exit_code;
+  if (!web) return failed(web.error());
+  auto counting = start_counting(opts, *gathered);
+  if (!counting) return failed(counting.error());
   {
-    Exporter e{std::move(std::get<Gathered>(gathered)), std::move(std::get<0>(counting)), nullptr,
-               std::move(std::get<0>(web))};
+    Exporter e{std::move(gathered.value()), std::move(counting.value()), nullptr, std::move(web.value())};
     e.scraper = start_serving(e.gathered, *e.counting);
     e.web->serve([scraper = e.scraper](ExpositionWriter& out) { return scraper->write(out); });
     const std::string counted =
