@@ -100,10 +100,12 @@ std::vector<std::string> check_row(const Implementation& impl, const Sections& s
     }
     // Syscall tracepoints are probed and attached by the list: all of them listed.
     for (const std::string_view event : syscall_events) {
-      if (!listed_syscalls.contains(event)) problem("section tracepoint/syscalls/" + std::string(event) + " not listed");
+      if (!listed_syscalls.contains(event))
+        problem("section tracepoint/syscalls/" + std::string(event) + " not listed");
     }
   } else {
-    if (!impl.tracepoints.empty()) problem("tracepoints listed for a " + std::string(to_string(impl.probe_type)) + " row");
+    if (!impl.tracepoints.empty())
+      problem("tracepoints listed for a " + std::string(to_string(impl.probe_type)) + " row");
     // Every hooked function is one whose prototype the row checks, and every
     // function the row requires is hooked.
     std::set<std::string_view> required;
