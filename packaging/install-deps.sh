@@ -29,6 +29,7 @@ build=(
   libbpf-dev libelf-dev zlib1g-dev
   prometheus-cpp-dev libcivetweb-dev libboost-program-options-dev
   libboost-regex-dev                       # --cgroup.workload-pattern (named groups)
+  nlohmann-json3-dev                       # the accounting file's restart scan (JSON)
 )
 tests=(
   googletest libgtest-dev

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh --test --bench
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON -DCGIO_WERROR=ON
 cmake --build build -j"$(nproc)"
 cd build
 CGIO_REQUIRE_ROOT_TESTS="${CGIO_REQUIRE_ROOT_TESTS:-1}" ctest --output-on-failure "$@"

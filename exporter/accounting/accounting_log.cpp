@@ -8,8 +8,11 @@
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <system_error>
+
+#include <nlohmann/json.hpp>
 
 #include "util/bpf_handles.h"
 
@@ -78,7 +81,10 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 // tools matching e.g. "\u00ff", and the line is always valid JSON. After
 // standard decoding such a byte reads as U+0080..U+00FF, the same as that
 // character correctly encoded; the cgroup_id, not the path, identifies the
-// unit, so this ambiguity cannot merge two units.
+// unit, so this ambiguity cannot merge two units. Written by hand rather
+// than by nlohmann::json::dump(), which would change the records' bytes:
+// it writes \n and \t where these lines have \u000a and \u0009, and it
+// throws on, replaces (U+FFFD) or drops invalid UTF-8 instead of \u00XX.
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (size_t i = 0; i < s.size();) {
@@ -126,170 +132,77 @@ void append_time(std::string& out, std::chrono::system_clock::time_point tp) {
   out += buf;
 }
 
-// A full RFC 8259 grammar check of one line that must be an object, picking
-// out the raw text of its top-level "boot_id" and "cgroup_id" values. The
-// whole grammar rather than a search for the two keys: a line cut by a crash
-// is a proper prefix of an object, which never closes, so it is rejected
-// even when both fields made it to disk; its unit then gets a complete line.
-// Strings are not unescaped (the boot id is compared in its written form)
-// and UTF-8 is not checked: neither affects whether the line is complete.
-class LineParser {
+// Reads one line that must be a complete JSON object (RFC 8259, checked by
+// nlohmann's SAX parser) and picks out its top-level "boot_id" string and
+// "cgroup_id" unsigned integer. The whole grammar rather than a search for
+// the two keys: a line cut by a crash is a proper prefix of an object,
+// which never closes, so it is rejected even when both fields made it to
+// disk; its unit then gets a complete line. No document is built: the
+// handler only keeps the two values, and a nesting deeper than kMaxDepth
+// (never ours) rejects the line.
+class RecordFields final : public nlohmann::json_sax<nlohmann::json> {
  public:
-  explicit LineParser(std::string_view s) : s_(s) {}
+  std::string boot_id;
+  std::optional<uint64_t> cgroup_id;
 
-  bool record(std::string_view& boot_id, std::string_view& cgroup_id) {
-    skip_ws();
-    if (!at('{') || !object(1, &boot_id, &cgroup_id)) return false;
-    skip_ws();
-    return i_ == s_.size();
+  // True when `line` is one object; its fields are then in boot_id/cgroup_id.
+  bool read(std::string_view line) {
+    if (line.empty() || line.front() != '{') {
+      // Quick path for what is not an object; also what the parser would refuse below.
+      const size_t first = line.find_first_not_of(" \t\r\n");
+      if (first == std::string_view::npos || line[first] != '{') return false;
+    }
+    return nlohmann::json::sax_parse(line.begin(), line.end(), this);
   }
+
+  bool null() override { return value(Kind::other); }
+  bool boolean(bool) override { return value(Kind::other); }
+  bool number_integer(number_integer_t) override { return value(Kind::other); }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (depth_ == 1 && key_ == Key::cgroup_id) cgroup_id = v;
+    return value(Kind::unsigned_number);
+  }
+  // Fractions, exponents and integers past uint64 arrive here.
+  bool number_float(number_float_t, const string_t&) override { return value(Kind::other); }
+  bool string(string_t& v) override {
+    if (depth_ == 1 && key_ == Key::boot_id) boot_id = std::move(v);
+    return value(Kind::string);
+  }
+  bool binary(binary_t&) override { return false; }  // not produced by JSON text
+  bool start_object(std::size_t) override { return open(); }
+  bool key(string_t& k) override {
+    if (depth_ == 1) key_ = k == "boot_id" ? Key::boot_id : k == "cgroup_id" ? Key::cgroup_id : Key::other;
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return depth_ > 0 && open(); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
 
  private:
-  // Deep nesting is never ours; the limit bounds the recursion.
   static constexpr int kMaxDepth = 32;
+  enum class Key { other, boot_id, cgroup_id };
+  enum class Kind { other, string, unsigned_number };
 
-  bool at(char c) const { return i_ < s_.size() && s_[i_] == c; }
-  bool at_digit() const { return i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9'; }
-  void skip_ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) ++i_;
+  // A top-level field's value: a later duplicate key replaces an earlier one.
+  bool value(Kind kind) {
+    if (depth_ == 1) {
+      if (key_ == Key::boot_id && kind != Kind::string) boot_id.clear();
+      if (key_ == Key::cgroup_id && kind != Kind::unsigned_number) cgroup_id.reset();
+    }
+    return depth_ > 0;  // a bare top-level value is not a record
   }
-
-  bool value(int depth) {
-    if (i_ >= s_.size()) return false;
-    switch (s_[i_]) {
-      case '{':
-        return object(depth + 1, nullptr, nullptr);
-      case '[':
-        return array(depth + 1);
-      case '"':
-        return string();
-      case 't':
-        return literal("true");
-      case 'f':
-        return literal("false");
-      case 'n':
-        return literal("null");
-      default:
-        return number();
-    }
+  bool open() {
+    if (depth_ == 1) value(Kind::other);  // an object or array as a top-level field's value
+    return ++depth_ <= kMaxDepth;
   }
-
-  bool object(int depth, std::string_view* boot_id, std::string_view* cgroup_id) {
-    if (depth > kMaxDepth) return false;
-    ++i_;
-    skip_ws();
-    if (at('}')) {
-      ++i_;
-      return true;
-    }
-    for (;;) {
-      skip_ws();
-      const size_t key_start = i_;
-      if (!at('"') || !string()) return false;
-      const std::string_view key = s_.substr(key_start + 1, i_ - key_start - 2);
-      skip_ws();
-      if (!at(':')) return false;
-      ++i_;
-      skip_ws();
-      const size_t value_start = i_;
-      if (!value(depth)) return false;
-      const std::string_view raw = s_.substr(value_start, i_ - value_start);
-      if (boot_id && key == "boot_id") {
-        *boot_id = raw.size() >= 2 && raw.front() == '"' ? raw.substr(1, raw.size() - 2) : std::string_view();
-      } else if (cgroup_id && key == "cgroup_id") {
-        *cgroup_id = raw;
-      }
-      skip_ws();
-      if (at(',')) {
-        ++i_;
-      } else if (at('}')) {
-        ++i_;
-        return true;
-      } else {
-        return false;
-      }
-    }
-  }
-
-  bool array(int depth) {
-    if (depth > kMaxDepth) return false;
-    ++i_;
-    skip_ws();
-    if (at(']')) {
-      ++i_;
-      return true;
-    }
-    for (;;) {
-      skip_ws();
-      if (!value(depth)) return false;
-      skip_ws();
-      if (at(',')) {
-        ++i_;
-      } else if (at(']')) {
-        ++i_;
-        return true;
-      } else {
-        return false;
-      }
-    }
-  }
-
-  bool string() {
-    static constexpr std::string_view kSimpleEscapes = "\"\\/bfnrt";
-    ++i_;
-    while (i_ < s_.size()) {
-      const auto c = static_cast<unsigned char>(s_[i_++]);
-      if (c == '"') return true;
-      if (c < 0x20) return false;
-      if (c != '\\') continue;
-      if (i_ >= s_.size()) return false;
-      const char e = s_[i_++];
-      if (e == 'u') {
-        for (int k = 0; k < 4; ++k, ++i_) {
-          if (i_ >= s_.size()) return false;
-          const char h = s_[i_];
-          if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F'))) return false;
-        }
-      } else if (kSimpleEscapes.find(e) == std::string_view::npos) {
-        return false;
-      }
-    }
-    return false;
-  }
-
-  bool digits() {
-    if (!at_digit()) return false;
-    while (at_digit()) ++i_;
+  bool close() {
+    --depth_;
     return true;
   }
 
-  bool number() {
-    if (at('-')) ++i_;
-    if (at('0')) {
-      ++i_;
-    } else if (!digits()) {
-      return false;
-    }
-    if (at('.')) {
-      ++i_;
-      if (!digits()) return false;
-    }
-    if (at('e') || at('E')) {
-      ++i_;
-      if (at('+') || at('-')) ++i_;
-      if (!digits()) return false;
-    }
-    return true;
-  }
-
-  bool literal(std::string_view word) {
-    if (s_.substr(i_, word.size()) != word) return false;
-    i_ += word.size();
-    return true;
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
+  int depth_ = 0;
+  Key key_ = Key::other;
 };
 
 Result<void> write_all(int fd, std::string_view data, const std::string& path) {
@@ -388,10 +301,7 @@ std::string format_accounting_line(const AccountingRecord& r, std::string_view b
 }
 
 AccountingLog::AccountingLog(std::string path, std::string boot_id)
-    : path_(std::move(path)), boot_id_(std::move(boot_id)) {
-  append_json_string(boot_id_json_, boot_id_);
-  boot_id_json_ = boot_id_json_.substr(1, boot_id_json_.size() - 2);
-}
+    : path_(std::move(path)), boot_id_(std::move(boot_id)) {}
 
 Result<AccountingLog> AccountingLog::open(const std::string& path, std::string boot_id) {
   if (boot_id.empty()) return Error{"accounting file " + path + ": empty boot id"};
@@ -410,13 +320,14 @@ Result<void> AccountingLog::scan(int fd) {
   std::vector<char> buf(64 * 1024);
   std::string line;
   bool overlong = false;
+  // A record of this boot holds its boot id as written: lines without it
+  // are not parsed at all (most lines, in a file that spans many boots).
+  std::string written_boot_id;
+  append_json_string(written_boot_id, boot_id_);
   const auto consider = [&](std::string_view l) {
-    std::string_view boot, id;
-    if (!LineParser(l).record(boot, id) || boot != boot_id_json_ || id.empty()) return;
-    uint64_t cgroup_id = 0;
-    const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), cgroup_id);
-    // Rejects fractions, exponents, signs and values past uint64.
-    if (ec == std::errc() && end == id.data() + id.size()) known_.insert(cgroup_id);
+    if (l.find(written_boot_id) == std::string_view::npos) return;
+    RecordFields fields;
+    if (fields.read(l) && fields.boot_id == boot_id_ && fields.cgroup_id) known_.insert(*fields.cgroup_id);
   };
   for (;;) {
     const ssize_t n = ::read(fd, buf.data(), buf.size());

@@ -59,7 +59,6 @@ class AccountingLog {
 
   std::string path_;
   std::string boot_id_;
-  std::string boot_id_json_;            // as written in records, compared raw by the scan
   std::unordered_set<uint64_t> known_;  // cgroup ids of this boot with a record
 };
 
