@@ -307,9 +307,9 @@ Result<AccountingLog> AccountingLog::open(const std::string& path, std::string b
   if (boot_id.empty()) return Error{"accounting file " + path + ": empty boot id"};
   Fd fd(::open(path.c_str(), kOpenFlags, kCreateMode));
   if (!fd.valid()) return errno_error("cannot open accounting file " + path, errno);
-  if (auto reg = check_regular(fd.get(), path, nullptr); !reg) return Error{reg.error()};
+  if (auto reg = check_regular(fd.get(), path, nullptr); !reg) return reg.error();
   AccountingLog log(path, std::move(boot_id));
-  if (auto scanned = log.scan(fd.get()); !scanned) return Error{scanned.error()};
+  if (auto scanned = log.scan(fd.get()); !scanned) return scanned.error();
   return log;
 }
 
@@ -373,7 +373,7 @@ Result<bool> AccountingLog::append(const AccountingRecord& r) {
   Fd fd(::open(path_.c_str(), kOpenFlags, kCreateMode));
   if (!fd.valid()) return errno_error("cannot open accounting file " + path_, errno);
   off_t size = 0;
-  if (auto reg = check_regular(fd.get(), path_, &size); !reg) return Error{reg.error()};
+  if (auto reg = check_regular(fd.get(), path_, &size); !reg) return reg.error();
   std::string out;
   if (size > 0) {
     // A crash (or a failed write) can leave the last line unterminated;
@@ -386,11 +386,11 @@ Result<bool> AccountingLog::append(const AccountingRecord& r) {
     if (got == 1 && last != '\n') out += '\n';
   }
   out += line;
-  if (auto w = write_all(fd.get(), out, path_); !w) return Error{w.error()};
+  if (auto w = write_all(fd.get(), out, path_); !w) return w.error();
   // If fsync fails the line may still reach the file; the record stays
   // unmarked as the interface promises, so a retry can leave two identical
   // lines. Consumers key records on (boot_id, cgroup_id).
-  if (auto s = fsync_retrying(fd.get(), path_); !s) return Error{s.error()};
+  if (auto s = fsync_retrying(fd.get(), path_); !s) return s.error();
   if (size == 0) fsync_parent_dir(path_);
   known_.insert(r.cgroup_id);
   return true;

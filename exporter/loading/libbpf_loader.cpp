@@ -1,6 +1,5 @@
 #include "loading/libbpf_loader.h"
 
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <algorithm>
@@ -66,46 +65,13 @@ Error with_libbpf_detail(Error e) {
   return e;
 }
 
-// Writes `cfg` into the object's .rodata variable `cgio_cfg`, located through
-// the object's BTF (DATASEC .rodata), before load freezes it.
-Result<void> set_config(bpf_object* obj, const cgio_config& cfg) {
-  bpf_map* rodata = nullptr;
-  bpf_map* map = nullptr;
-  bpf_object__for_each_map(map, obj) {
-    const char* name = bpf_map__name(map);
-    const size_t len = std::strlen(name);
-    if (len >= 7 && std::strcmp(name + len - 7, ".rodata") == 0) rodata = map;
-  }
-  const btf* b = bpf_object__btf(obj);
-  if (rodata == nullptr || b == nullptr) return Error{"object has no .rodata with BTF"};
-  const int sec_id = btf__find_by_name_kind(b, ".rodata", BTF_KIND_DATASEC);
-  if (sec_id < 0) return Error{"object BTF has no .rodata DATASEC"};
-  const btf_type* sec = btf__type_by_id(b, static_cast<__u32>(sec_id));
-  const btf_var_secinfo* vars = btf_var_secinfos(sec);
-  for (unsigned i = 0; i < btf_vlen(sec); ++i) {
-    const btf_type* var = btf__type_by_id(b, vars[i].type);
-    if (std::strcmp(btf__name_by_offset(b, var->name_off), "cgio_cfg") != 0) continue;
-    size_t size = 0;
-    const auto* initial = static_cast<const char*>(bpf_map__initial_value(rodata, &size));
-    if (initial == nullptr || vars[i].offset + sizeof(cfg) > size || vars[i].size != sizeof(cfg)) {
-      return Error{"cgio_cfg in .rodata does not match struct cgio_config"};
-    }
-    std::vector<char> data(initial, initial + size);
-    std::memcpy(data.data() + vars[i].offset, &cfg, sizeof(cfg));
-    if (int err = bpf_map__set_initial_value(rodata, data.data(), data.size()); err != 0) {
-      return errno_error("set .rodata", -err);
-    }
-    return {};
-  }
-  return Error{"object has no cgio_cfg variable"};
-}
-
 class LibbpfObject final : public LoadedObject {
  public:
-  LibbpfObject(BpfObjectPtr obj, Tracefs& tracefs) : obj_(std::move(obj)), tracefs_(tracefs) {}
+  LibbpfObject(SkeletonPtr skeleton, bpf_object* obj, Tracefs& tracefs)
+      : skeleton_(std::move(skeleton)), obj_(obj), tracefs_(tracefs) {}
 
   Result<void> attach(std::string_view program) override {
-    bpf_program* prog = bpf_object__find_program_by_name(obj_.get(), std::string(program).c_str());
+    bpf_program* prog = bpf_object__find_program_by_name(obj_, std::string(program).c_str());
     if (prog == nullptr) return Error{"no such program in object"};
     const std::string section = bpf_program__section_name(prog);
     t_warnings.clear();
@@ -125,7 +91,7 @@ class LibbpfObject final : public LoadedObject {
   void detach(std::string_view program) override { links_.erase(std::string(program)); }
   bool has_links() const override { return !links_.empty(); }
   int program_fd(std::string_view program) const override {
-    const bpf_program* prog = bpf_object__find_program_by_name(obj_.get(), std::string(program).c_str());
+    const bpf_program* prog = bpf_object__find_program_by_name(obj_, std::string(program).c_str());
     return prog != nullptr ? bpf_program__fd(prog) : -1;
   }
 
@@ -142,8 +108,10 @@ class LibbpfObject final : public LoadedObject {
     return link;
   }
 
-  // Links are declared after the object so they are destroyed first.
-  BpfObjectPtr obj_;
+  // Links are declared after the skeleton (which owns the object) so they
+  // are destroyed first.
+  SkeletonPtr skeleton_;
+  bpf_object* obj_;
   Tracefs& tracefs_;
   std::map<std::string, BpfLinkPtr> links_;
 };
@@ -158,16 +126,14 @@ LibbpfObjectLoader::LibbpfObjectLoader(SharedMapFds maps, cgio_config config, Tr
 Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(const BpfObjectSpec& object,
                                                                const std::vector<std::string_view>& programs) {
   t_warnings.clear();
-  size_t size = 0;
-  const void* bytes = object.elf_bytes(&size);
   const std::string name(object.name);
-  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str(),
-              .btf_custom_path = btf_path_.empty() ? nullptr : btf_path_.c_str());
-  BpfObjectPtr obj(bpf_object__open_mem(bytes, size, &opts));
-  if (!obj) return errno_error("open embedded object " + name, errno);
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path_.empty() ? nullptr : btf_path_.c_str());
+  OpenedObject opened = object.open(&opts);
+  if (opened.obj == nullptr) return errno_error("open embedded object " + name, errno);
+  bpf_object* obj = opened.obj;
 
   bpf_map* map = nullptr;
-  bpf_object__for_each_map(map, obj.get()) {
+  bpf_object__for_each_map(map, obj) {
     const SharedMapSpec* shared = find_shared_map(bpf_map__name(map));
     if (shared == nullptr) continue;  // private to the object (.rodata and friends)
     const int fd = maps_[shared->id];
@@ -181,11 +147,11 @@ Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(const BpfObjectSp
       return errno_error("reuse map " + std::string(shared->bpf_name), -err);
     }
   }
-  if (auto r = set_config(obj.get(), config_); !r) return Error{r.error()};
+  *opened.config = config_;  // frozen into .rodata at load
 
   bpf_program* prog = nullptr;
   size_t enabled = 0;
-  bpf_object__for_each_program(prog, obj.get()) {
+  bpf_object__for_each_program(prog, obj) {
     const bool wanted =
         std::find(programs.begin(), programs.end(), std::string_view(bpf_program__name(prog))) != programs.end();
     bpf_program__set_autoload(prog, wanted);
@@ -193,10 +159,10 @@ Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(const BpfObjectSp
   }
   if (enabled != programs.size()) return Error{"object " + name + " lacks a requested program"};
 
-  if (int err = bpf_object__load(obj.get()); err != 0) {
+  if (int err = bpf_object__load(obj); err != 0) {
     return with_libbpf_detail(errno_error("load " + name, -err));
   }
-  return std::unique_ptr<LoadedObject>(std::make_unique<LibbpfObject>(std::move(obj), tracefs_));
+  return std::unique_ptr<LoadedObject>(std::make_unique<LibbpfObject>(std::move(opened.skeleton), obj, tracefs_));
 }
 
 }  // namespace cgio

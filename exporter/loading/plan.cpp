@@ -45,7 +45,7 @@ std::optional<Failure> verify(const Implementation& impl, const KernelFacts& ker
     }
   }
   if (impl.requires_) {
-    if (auto why = impl.requires_(kernel)) return Failure{AttemptStatus::requirement_missing, *why};
+    if (auto met = impl.requires_(kernel); !met) return Failure{AttemptStatus::requirement_missing, met.error()};
   }
   return std::nullopt;
 }

@@ -49,14 +49,29 @@ std::string KernelRange::str() const {
 
 namespace {
 
-const BpfObjectSpec kVfsFentry{"cgio_vfs_fx", cgio_vfs_fentry__elf_bytes};
-const BpfObjectSpec kVfsKprobe{"cgio_vfs_kp", cgio_vfs_kprobe__elf_bytes};
-const BpfObjectSpec kVfsTracepoint{"cgio_vfs_tp", cgio_vfs_tracepoint__elf_bytes};
-const BpfObjectSpec kVfsTracepointCast{"cgio_vfs_tpc", cgio_vfs_tracepoint_cast__elf_bytes};
-const BpfObjectSpec kNetFentry{"cgio_net_fx", cgio_net_fentry__elf_bytes};
-const BpfObjectSpec kNetKprobe{"cgio_net_kp", cgio_net_kprobe__elf_bytes};
-const BpfObjectSpec kNetTpBtf{"cgio_net_tpbtf", cgio_net_tp_btf__elf_bytes};
-const BpfObjectSpec kCgroupEvents{"cgio_cg_events", cgio_cgroup_events__elf_bytes};
+// Each object through its skeleton's own open, destroy and typed .rodata:
+// a misspelt skeleton or config variable does not compile.
+#define CGIO_SKELETON_OBJECT(label, skel)                                                   \
+  BpfObjectSpec {                                                                           \
+    label, skel##__elf_bytes, [](const bpf_object_open_opts* opts) {                        \
+      OpenedObject o;                                                                       \
+      skel* s = skel##__open_opts(opts);                                                    \
+      if (s == nullptr) return o;                                                           \
+      o.skeleton = SkeletonPtr(s, [](void* p) { skel##__destroy(static_cast<skel*>(p)); }); \
+      o.obj = s->obj;                                                                       \
+      o.config = &s->rodata->cgio_cfg;                                                      \
+      return o;                                                                             \
+    }                                                                                       \
+  }
+
+const BpfObjectSpec kVfsFentry = CGIO_SKELETON_OBJECT("cgio_vfs_fx", cgio_vfs_fentry);
+const BpfObjectSpec kVfsKprobe = CGIO_SKELETON_OBJECT("cgio_vfs_kp", cgio_vfs_kprobe);
+const BpfObjectSpec kVfsTracepoint = CGIO_SKELETON_OBJECT("cgio_vfs_tp", cgio_vfs_tracepoint);
+const BpfObjectSpec kVfsTracepointCast = CGIO_SKELETON_OBJECT("cgio_vfs_tpc", cgio_vfs_tracepoint_cast);
+const BpfObjectSpec kNetFentry = CGIO_SKELETON_OBJECT("cgio_net_fx", cgio_net_fentry);
+const BpfObjectSpec kNetKprobe = CGIO_SKELETON_OBJECT("cgio_net_kp", cgio_net_kprobe);
+const BpfObjectSpec kNetTpBtf = CGIO_SKELETON_OBJECT("cgio_net_tpbtf", cgio_net_tp_btf);
+const BpfObjectSpec kCgroupEvents = CGIO_SKELETON_OBJECT("cgio_cg_events", cgio_cgroup_events);
 
 constexpr KernelRange kAny{};
 constexpr KernelRange since(unsigned major, unsigned minor) { return {{major, minor, 0}, {}}; }
@@ -66,31 +81,31 @@ constexpr KernelRange between(unsigned a, unsigned b, unsigned c, unsigned d) { 
 // Syscall-exit programs read the syscall's arguments from the task's saved
 // registers through bpf_task_pt_regs (5.15); the kernel knows a helper when
 // its BTF lists it in enum bpf_func_id.
-std::optional<std::string> needs_task_pt_regs(const KernelFacts& k) {
-  if (k.btf != nullptr && k.btf->has_enum_value("bpf_func_id", "BPF_FUNC_task_pt_regs")) return std::nullopt;
-  return "the kernel has no bpf_task_pt_regs helper (added in 5.15) to read syscall arguments at exit";
+Result<void> needs_task_pt_regs(const KernelFacts& k) {
+  if (k.btf != nullptr && k.btf->has_enum_value("bpf_func_id", "BPF_FUNC_task_pt_regs")) return {};
+  return Error{"the kernel has no bpf_task_pt_regs helper (added in 5.15) to read syscall arguments at exit"};
 }
 
-std::optional<std::string> needs_cgroup_tracepoints(const KernelFacts& k) {
+Result<void> needs_cgroup_tracepoints(const KernelFacts& k) {
   for (const char* t : {"btf_trace_cgroup_mkdir", "btf_trace_cgroup_rmdir", "btf_trace_cgroup_rename"}) {
-    if (!k.btf_has(t, BTF_KIND_TYPEDEF)) return std::string("kernel BTF has no tracepoint ") + (t + 10);
+    if (!k.btf_has(t, BTF_KIND_TYPEDEF)) return Error{std::string("kernel BTF has no tracepoint ") + (t + 10)};
   }
-  return std::nullopt;
+  return {};
 }
 
 // ...and, to read files without helper calls, the bpf_rdonly_cast kfunc (6.2).
-std::optional<std::string> needs_task_pt_regs_and_rdonly_cast(const KernelFacts& k) {
-  if (auto why = needs_task_pt_regs(k)) return why;
-  if (k.btf_has("bpf_rdonly_cast", BTF_KIND_FUNC)) return std::nullopt;
-  return "the kernel has no bpf_rdonly_cast kfunc (added in 6.2)";
+Result<void> needs_task_pt_regs_and_rdonly_cast(const KernelFacts& k) {
+  if (auto r = needs_task_pt_regs(k); !r) return r;
+  if (k.btf_has("bpf_rdonly_cast", BTF_KIND_FUNC)) return {};
+  return Error{"the kernel has no bpf_rdonly_cast kfunc (added in 6.2)"};
 }
 
-std::optional<std::string> needs_sock_length_tracepoints(const KernelFacts& k) {
+Result<void> needs_sock_length_tracepoints(const KernelFacts& k) {
   if (k.btf_has("btf_trace_sock_send_length", BTF_KIND_TYPEDEF) &&
       k.btf_has("btf_trace_sock_recv_length", BTF_KIND_TYPEDEF)) {
-    return std::nullopt;
+    return {};
   }
-  return "kernel BTF has no sock_send_length/sock_recv_length tracepoints (added in 6.3)";
+  return Error{"kernel BTF has no sock_send_length/sock_recv_length tracepoints (added in 6.3)"};
 }
 
 // Prototypes as the programs were written for them (see bpf/*.bpf.c).

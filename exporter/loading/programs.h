@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +16,11 @@
 #include "kernel/btf_prototypes.h"
 #include "kernel/kernel.h"
 #include "kernel/probe_type.h"
+#include "util/result.h"
+
+struct bpf_object;
+struct bpf_object_open_opts;
+struct cgio_config;
 
 namespace cgio {
 
@@ -25,10 +31,24 @@ namespace cgio {
 enum class ProgramGroup { vfs, net, cgroup_events };
 std::string_view to_string(ProgramGroup group);
 
+// Owns an opened bpftool skeleton (and with it the bpf_object); frees it
+// with the skeleton's own destroy.
+using SkeletonPtr = std::unique_ptr<void, void (*)(void*)>;
+
+// An object opened through its skeleton. `config` points at the skeleton's
+// typed `rodata->cgio_cfg`, writable until the object is loaded.
+struct OpenedObject {
+  SkeletonPtr skeleton{nullptr, nullptr};
+  bpf_object* obj = nullptr;
+  cgio_config* config = nullptr;
+};
+
 // One BPF object embedded through its bpftool skeleton.
 struct BpfObjectSpec {
-  std::string_view name;
-  const void* (*elf_bytes)(size_t* size);
+  std::string_view name;                   // for logs and errors
+  const void* (*elf_bytes)(size_t* size);  // the embedded ELF (tests inspect it without root)
+  // The skeleton's open: obj is null (errno set) when libbpf refused it.
+  OpenedObject (*open)(const bpf_object_open_opts* opts);
 };
 
 // Kernel versions a variant was written for: [min, max); zero means open.
@@ -51,8 +71,8 @@ struct Implementation {
   std::vector<ProtoSpec> prototypes{};
   // tracepoint type: "syscalls/<event>" (perf tracepoint) or "btf:<event>".
   std::vector<std::string_view> tracepoints{};
-  // Further static requirements; nullopt when met, else why not.
-  std::function<std::optional<std::string>(const KernelFacts&)> requires_{};
+  // Further static requirements: an error saying what is missing.
+  std::function<Result<void>(const KernelFacts&)> requires_{};
 };
 
 // Every implementation; within one operation and probe type, variants in

@@ -59,8 +59,8 @@ class FakeLoader final : public ObjectLoader {
   FakeKernel& k_;
 };
 
-const BpfObjectSpec kTp{"tp", nullptr};
-const BpfObjectSpec kKp{"kp", nullptr};
+const BpfObjectSpec kTp{"tp", nullptr, nullptr};
+const BpfObjectSpec kKp{"kp", nullptr, nullptr};
 
 std::vector<Implementation> table() {
   return {
@@ -126,7 +126,7 @@ TEST(Loader, UnavailableImplementationIsSkippedWithItsReason) {
   FakeKernel k;
   FakeLoader loader(k);
   auto t = table();
-  t[0].requires_ = [](const KernelFacts&) { return std::optional<std::string>("no kprobes here"); };
+  t[0].requires_ = [](const KernelFacts&) { return Result<void>(Error{"no kprobes here"}); };
   auto r = load({"read"}, t, loader);
   EXPECT_EQ(op(r, "read").chosen->probe_type, ProbeType::tracepoint);
   ASSERT_EQ(op(r, "read").attempts.size(), 2u);
