@@ -1,22 +1,13 @@
 #include "collectors/tracking_status.h"
 
-#include <prometheus/metric_family.h>
+#include "collectors/families.h"
 
 namespace cgio {
 namespace {
 
 prometheus::MetricFamily single(const char* name, const char* help, prometheus::MetricType type, double value) {
-  prometheus::MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = type;
-  prometheus::ClientMetric m;
-  if (type == prometheus::MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  f.metric.push_back(std::move(m));
+  prometheus::MetricFamily f = family(name, help, type);
+  add_sample(f, {}, value);
   return f;
 }
 
