@@ -51,7 +51,8 @@ static __always_inline struct cgio_vfs_value *cgio_req_value(__u64 cgroup_id)
 /* A metadata request: open (its flags and fixed-file slot live in the
  * request's command data, struct io_open), mkdir, unlink or rmdir (struct
  * io_unlink's AT_REMOVEDIR flag). */
-static __always_inline void cgio_count_req_namei(struct io_kiocb *req, __u8 op, int res, __u64 cgroup_id)
+static __always_inline void cgio_count_req_namei(struct io_kiocb *req, __u8 op, int res,
+						 __u64 cgroup_id)
 {
 	struct cgio_vfs_value *v;
 	__u64 flags = 0;
@@ -76,7 +77,8 @@ static __always_inline void cgio_count_req_namei(struct io_kiocb *req, __u8 op, 
 	}
 	if (bpf_core_type_exists(struct io_unlink))
 		flags = BPF_CORE_READ((struct io_unlink *)req, flags);
-	cgio_count_call_in(v, res, (flags & CGIO_AT_REMOVEDIR) ? CGIO_VFS_RMDIRS : CGIO_VFS_UNLINKS);
+	cgio_count_call_in(v, res,
+			   (flags & CGIO_AT_REMOVEDIR) ? CGIO_VFS_RMDIRS : CGIO_VFS_UNLINKS);
 }
 
 /* io_uring_complete(ctx, req, ...): the arguments after the request changed

@@ -8,20 +8,39 @@
  * recvmmsg per message, splice and sendfile to a socket since 6.5).
  *
  * A receive with MSG_PEEK leaves the data queued for the read that follows:
- * not a receive. A chunk of a sendfile/splice (MSG_SPLICE_PAGES) adds its
- * bytes; the call is counted once at the syscall's exit (net_transfer).
+ * not a receive. A sendfile or splice to a socket reaches sock_sendmsg once
+ * per chunk (16 for 1 MiB); sock_send_length's flags are always 0 (6.18), so
+ * the chunks are told by the syscall the task is in (its saved orig_ax):
+ * they add bytes, and the call is counted once at the syscall's exit
+ * (net_transfer).
  */
 #define CGIO_ARG_SOCK_BTF /* the struct sock arguments are BTF pointers */
 #define CGIO_TASK_BTF	  /* 6.3+: bpf_get_current_task_btf() exists */
 #include "cgio_net.bpf.h"
 #include "cgio_syscall.bpf.h"
 
+/* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
+#define CGIO_NR_SENDFILE64 40
+#define CGIO_NR_SPLICE 275
+
+/* Whether the current task is inside sendfile or splice. */
+static __always_inline bool cgio_in_splice_syscall(void)
+{
+#if defined(__TARGET_ARCH_x86)
+	long nr = cgio_user_regs()->orig_ax;
+
+	return nr == CGIO_NR_SENDFILE64 || nr == CGIO_NR_SPLICE;
+#else
+	return false;
+#endif
+}
+
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(cgio_sock_send, struct sock *sk, int ret, int flags)
 {
 	cgio_count_net_add(sk, ret, CGIO_SEND, CGIO_ANY_FAMILY,
-			   (flags & CGIO_MSG_SPLICE_PAGES) ? CGIO_NET_BYTES_ONLY
-							   : CGIO_NET_CALL_AND_BYTES);
+			   cgio_in_splice_syscall() ? CGIO_NET_BYTES_ONLY
+						    : CGIO_NET_CALL_AND_BYTES);
 	return 0;
 }
 

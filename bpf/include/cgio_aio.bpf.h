@@ -65,7 +65,8 @@ static long cgio_aio_event(__u32 i, void *ctx)
 
 	if (bpf_probe_read_user(&ev, sizeof(ev), &s->events[i]))
 		return 1;
-	if (bpf_probe_read_user(&iocb, sizeof(iocb), (const void *)(ev.obj + CGIO_IOCB_OPCODE_OFFSET)))
+	if (bpf_probe_read_user(&iocb, sizeof(iocb),
+				(const void *)(ev.obj + CGIO_IOCB_OPCODE_OFFSET)))
 		return 0;
 	if (iocb.opcode == CGIO_IOCB_CMD_PREAD || iocb.opcode == CGIO_IOCB_CMD_PREADV)
 		base = CGIO_VFS_READS;
