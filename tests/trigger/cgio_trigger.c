@@ -726,9 +726,10 @@ enum {
 	SENDFILE_SOURCE = 1308,
 	SENDFILE_1 = 901,
 	SENDFILE_2 = 407,
-	SENDFILE_TCP_SOURCE = 5000,
-	SENDFILE_TCP_1 = 3001,
-	SENDFILE_TCP_2 = 1999,
+	SENDFILE_TCP_PIECE = 60000, /* the source: 5 writes of 60000 bytes */
+	SENDFILE_TCP_PIECES = 5,
+	SENDFILE_TCP_1 = 200003, /* several of the kernel's internal chunks */
+	SENDFILE_TCP_2 = 99997,
 	SPLICE_SOURCE = 1760,
 	SPLICE_1 = 1237,
 	SPLICE_2 = 523,
@@ -823,26 +824,50 @@ static void tcp_pair(int *c, int *s)
 	close(lfd);
 }
 
+struct tcp_reader {
+	int fd;
+	int sizes[2];
+};
+
+/* Receives sizes[0] then sizes[1] bytes, each with one recv(MSG_WAITALL). */
+static void *tcp_read_all(void *arg)
+{
+	static char in[1 << 18];
+	struct tcp_reader *r = arg;
+
+	for (int i = 0; i < 2; i++)
+		expect(recv(r->fd, in, r->sizes[i], MSG_WAITALL), r->sizes[i], "recv MSG_WAITALL");
+	return NULL;
+}
+
 /*
- * sendfile from a regular file to a TCP socket (IPv4 loopback), 3001 then
- * 1999 bytes, the peer reading each with one recv(MSG_WAITALL):
- *   opens 1, creates 1, writes 1 (5000 bytes), reads 2 (5000 bytes),
- *   unlinks 1; tcp/ipv4 sends 2 (5000 bytes), receives 2 (5000 bytes)
+ * sendfile from a regular file (written with 5 writes of 60000 bytes) to a
+ * TCP socket (IPv4 loopback), 200003 then 99997 bytes: each call is several
+ * of the kernel's internal chunks. A thread of the worker reads each with
+ * one recv(MSG_WAITALL):
+ *   opens 1, creates 1, writes 5 (300000 bytes), reads 2 (300000 bytes),
+ *   unlinks 1; tcp/ipv4 sends 2 (300000 bytes), receives 2 (300000 bytes)
  */
 static void scenario_sendfile_tcp(const char *dir)
 {
 	const char *s = join(dir, "sendfile-tcp");
-	int src = source_file(s, SENDFILE_TCP_SOURCE);
+	int src = expect_fd(open(s, O_CREAT | O_EXCL | O_RDWR, 0600), "open source");
+	struct tcp_reader reader = {-1, {SENDFILE_TCP_1, SENDFILE_TCP_2}};
 	off_t off = 0;
-	int c, srv;
+	pthread_t t;
+	int c;
 
-	tcp_pair(&c, &srv);
+	for (int i = 0; i < SENDFILE_TCP_PIECES; i++)
+		expect(write(src, buf, SENDFILE_TCP_PIECE), SENDFILE_TCP_PIECE, "write source");
+	tcp_pair(&c, &reader.fd);
+	if (pthread_create(&t, NULL, tcp_read_all, &reader) != 0)
+		fail("pthread_create");
 	expect(sendfile(c, src, &off, SENDFILE_TCP_1), SENDFILE_TCP_1, "sendfile to TCP 1");
 	expect(sendfile(c, src, &off, SENDFILE_TCP_2), SENDFILE_TCP_2, "sendfile to TCP 2");
-	expect(recv(srv, buf, SENDFILE_TCP_1, MSG_WAITALL), SENDFILE_TCP_1, "recv 1");
-	expect(recv(srv, buf, SENDFILE_TCP_2, MSG_WAITALL), SENDFILE_TCP_2, "recv 2");
+	if (pthread_join(t, NULL) != 0)
+		fail("pthread_join");
 	close(c);
-	close(srv);
+	close(reader.fd);
 	close(src);
 	expect(unlink(s), 0, "unlink source");
 }
