@@ -29,7 +29,8 @@ constexpr uint64_t AIO_PREAD = 199, AIO_PREADV_A = 45, AIO_PREADV_B = 52;
 // copy_file_range, sendfile, splice
 constexpr uint64_t CFR_SOURCE = 4000, CFR_COPY_1 = 1001, CFR_COPY_2 = 1303, CFR_COPY_3 = 1696;
 constexpr uint64_t SENDFILE_SOURCE = 1308, SENDFILE_1 = 901, SENDFILE_2 = 407;
-constexpr uint64_t SENDFILE_TCP_SOURCE = 5000, SENDFILE_TCP_1 = 3001, SENDFILE_TCP_2 = 1999;
+constexpr uint64_t SENDFILE_TCP_PIECE = 60000, SENDFILE_TCP_PIECES = 5;  // the source, written with write(2)
+constexpr uint64_t SENDFILE_TCP_1 = 200003, SENDFILE_TCP_2 = 99997;      // several internal chunks each
 constexpr uint64_t SPLICE_SOURCE = 1760, SPLICE_1 = 1237, SPLICE_2 = 523;
 constexpr uint64_t SPLICE_TCP_1 = 2345, SPLICE_TCP_2 = 999;
 // MSG_PEEK, sendmmsg/recvmmsg
@@ -39,7 +40,7 @@ constexpr uint64_t MMSG_COUNT = 5, MMSG_UNIT = 11;  // datagrams of 11, 22, 33, 
 
 static_assert(CFR_COPY_1 + CFR_COPY_2 + CFR_COPY_3 == CFR_SOURCE);
 static_assert(SENDFILE_1 + SENDFILE_2 == SENDFILE_SOURCE);
-static_assert(SENDFILE_TCP_1 + SENDFILE_TCP_2 == SENDFILE_TCP_SOURCE);
+static_assert(SENDFILE_TCP_1 + SENDFILE_TCP_2 == SENDFILE_TCP_PIECES * SENDFILE_TCP_PIECE);
 static_assert(SPLICE_1 + SPLICE_2 == SPLICE_SOURCE);
 
 // One exporter for the suite, started with its first test.
@@ -101,23 +102,24 @@ TEST_F(LiveTransfers, IoUringReadsWritesOpensAndDirectoryOpsOnAFile) {
   // (open error), O_CREAT in a missing directory (open and create error).
   // MKDIRAT, again (-EEXIST); UNLINKAT, again (-ENOENT); UNLINKAT with
   // AT_REMOVEDIR, again (-ENOENT).
-  expect_cgroup_counts(scrape_shared(), cg.path(),
-                       {{"cgio_vfs_writes_total", 4},
-                        {"cgio_vfs_write_bytes_total", URING_WRITE + URING_WRITEV_A + URING_WRITEV_B + URING_WRITE_FIXED},
-                        {"cgio_vfs_write_errors_total", 1},
-                        {"cgio_vfs_reads_total", 5},
-                        {"cgio_vfs_read_bytes_total", URING_READ + URING_READV_A + URING_READV_B + URING_READ_FIXED},
-                        {"cgio_vfs_read_errors_total", 1},
-                        {"cgio_vfs_opens_total", 5},
-                        {"cgio_vfs_open_errors_total", 2},
-                        {"cgio_vfs_creates_total", 1},
-                        {"cgio_vfs_create_errors_total", 1},
-                        {"cgio_vfs_mkdirs_total", 2},
-                        {"cgio_vfs_mkdir_errors_total", 1},
-                        {"cgio_vfs_unlinks_total", 2},
-                        {"cgio_vfs_unlink_errors_total", 1},
-                        {"cgio_vfs_rmdirs_total", 2},
-                        {"cgio_vfs_rmdir_errors_total", 1}});
+  expect_cgroup_counts(
+      scrape_shared(), cg.path(),
+      {{"cgio_vfs_writes_total", 4},
+       {"cgio_vfs_write_bytes_total", URING_WRITE + URING_WRITEV_A + URING_WRITEV_B + URING_WRITE_FIXED},
+       {"cgio_vfs_write_errors_total", 1},
+       {"cgio_vfs_reads_total", 5},
+       {"cgio_vfs_read_bytes_total", URING_READ + URING_READV_A + URING_READV_B + URING_READ_FIXED},
+       {"cgio_vfs_read_errors_total", 1},
+       {"cgio_vfs_opens_total", 5},
+       {"cgio_vfs_open_errors_total", 2},
+       {"cgio_vfs_creates_total", 1},
+       {"cgio_vfs_create_errors_total", 1},
+       {"cgio_vfs_mkdirs_total", 2},
+       {"cgio_vfs_mkdir_errors_total", 1},
+       {"cgio_vfs_unlinks_total", 2},
+       {"cgio_vfs_unlink_errors_total", 1},
+       {"cgio_vfs_rmdirs_total", 2},
+       {"cgio_vfs_rmdir_errors_total", 1}});
 }
 
 // The kernel's submission thread (and io-wq workers) do the I/O; it is
@@ -241,9 +243,10 @@ TEST_F(LiveTransfers, SpliceThroughAPipeReadsAndWritesTheFiles) {
 
 // --- sendfile and splice with a TCP socket: the socket side as calls ------
 
-// Two sendfile calls from a file to a TCP socket: 2 reads of the file and 2
-// send calls (whatever the number of internal chunks); the peer's two recv
-// calls with MSG_WAITALL are 2 receives.
+// Two sendfile calls from a file to a TCP socket, each several of the
+// kernel's internal chunks: 2 reads of the file and 2 send calls; the
+// peer's two recv calls with MSG_WAITALL (in a thread of the worker) are 2
+// receives.
 TEST_F(LiveTransfers, SendfileToTcpReadsTheFileAndIsOneSendPerCall) {
   CGIO_SKIP_IF_UNCOUNTED("vfs_transfer");
   CGIO_SKIP_IF_UNCOUNTED("net_transfer");
@@ -252,16 +255,16 @@ TEST_F(LiveTransfers, SendfileToTcpReadsTheFileAndIsOneSendPerCall) {
   Tmpfs fs;
   TestCgroup cg("sendfile-tcp");
   run_trigger(cg.dir(), {"sendfile-tcp", fs.dir()});
-  expect_cgroup_counts(scrape_shared(), cg.path(),
-                       merged({{"cgio_vfs_writes_total", 1},
-                               {"cgio_vfs_write_bytes_total", SENDFILE_TCP_SOURCE},
-                               {"cgio_vfs_reads_total", 2},
-                               {"cgio_vfs_read_bytes_total", SENDFILE_TCP_1 + SENDFILE_TCP_2},
-                               {"cgio_vfs_opens_total", 1},
-                               {"cgio_vfs_creates_total", 1},
-                               {"cgio_vfs_unlinks_total", 1}},
-                              net("ipv4", "tcp", 2, SENDFILE_TCP_1 + SENDFILE_TCP_2, 2,
-                                  SENDFILE_TCP_1 + SENDFILE_TCP_2)));
+  expect_cgroup_counts(
+      scrape_shared(), cg.path(),
+      merged({{"cgio_vfs_writes_total", SENDFILE_TCP_PIECES},
+              {"cgio_vfs_write_bytes_total", SENDFILE_TCP_PIECES * SENDFILE_TCP_PIECE},
+              {"cgio_vfs_reads_total", 2},
+              {"cgio_vfs_read_bytes_total", SENDFILE_TCP_1 + SENDFILE_TCP_2},
+              {"cgio_vfs_opens_total", 1},
+              {"cgio_vfs_creates_total", 1},
+              {"cgio_vfs_unlinks_total", 1}},
+             net("ipv4", "tcp", 2, SENDFILE_TCP_1 + SENDFILE_TCP_2, 2, SENDFILE_TCP_1 + SENDFILE_TCP_2)));
 }
 
 // Pipe to TCP socket and TCP socket to pipe, twice: one send and one
