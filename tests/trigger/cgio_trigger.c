@@ -371,6 +371,10 @@ enum {
 	NONFILE_UNIX = 60,
 };
 
+/* The request being prepared, and the tag of the last one submitted. */
+static struct io_uring_sqe *uring_prepared;
+static uint64_t uring_tag;
+
 static struct io_uring_sqe *uring_sqe(struct io_uring *ring)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
@@ -379,18 +383,25 @@ static struct io_uring_sqe *uring_sqe(struct io_uring *ring)
 		errno = 0;
 		fail("io_uring_get_sqe: submission queue full");
 	}
+	uring_prepared = sqe;
 	return sqe;
 }
 
-/* Submits the one prepared request, waits for its completion and returns
- * its result. */
+/*
+ * Submits the one prepared request, waits for its completion (the one CQE in
+ * the ring, carrying the request's tag) and returns its result. With SQPOLL
+ * the submit count is relative to the kernel thread's head, which may not
+ * have passed the previous request yet although its CQE was posted: there
+ * it only has to be positive.
+ */
 static int uring_run(struct io_uring *ring, const char *what)
 {
 	struct io_uring_cqe *cqe;
 	int ret, res;
 
+	io_uring_sqe_set_data64(uring_prepared, ++uring_tag);
 	ret = io_uring_submit_and_wait(ring, 1);
-	if (ret != 1) {
+	if (ret < 1 || (ret != 1 && !(ring->flags & IORING_SETUP_SQPOLL))) {
 		errno = ret < 0 ? -ret : 0;
 		fail("io_uring submit of %s returned %d", what, ret);
 	}
@@ -398,6 +409,12 @@ static int uring_run(struct io_uring *ring, const char *what)
 	if (ret != 0) {
 		errno = -ret;
 		fail("io_uring_wait_cqe for %s", what);
+	}
+	if (cqe->user_data != uring_tag || io_uring_cq_ready(ring) != 1) {
+		errno = 0;
+		fail("io_uring %s: completion of request %llu (%u ready), expected %llu only", what,
+		     (unsigned long long)cqe->user_data, io_uring_cq_ready(ring),
+		     (unsigned long long)uring_tag);
 	}
 	res = cqe->res;
 	io_uring_cqe_seen(ring, cqe);
