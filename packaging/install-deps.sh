@@ -36,6 +36,7 @@ tests=(
   clang-format                             # unit.format
   curl util-linux iproute2                 # scrapes, findmnt/mountpoint, ss in scripts
   qemu-system-x86 busybox-static cpio      # the vm tier: Debian's 6.1 kernel under qemu
+  liburing-dev libaio-dev                  # the trigger's io_uring and Linux AIO scenarios
 )
 bench=(
   googletest libgtest-dev                  # the tests tree, where the benchmarks live
