@@ -4,8 +4,9 @@
  * uses (see vfs_fentry.bpf.c for why these functions): for kernels that
  * forbid trampolines but allow kprobes.
  */
+#include "cgio_aio.bpf.h"
 #include "cgio_kprobe.bpf.h"
-#include "cgio_vfs.bpf.h"
+#include "cgio_syscall.bpf.h"
 
 enum {
 	CGIO_FN_READ = 1,
@@ -13,6 +14,11 @@ enum {
 	CGIO_FN_WRITE,
 	CGIO_FN_WRITEV,
 	CGIO_FN_OPEN,
+	CGIO_FN_COPY_FILE_RANGE,
+	CGIO_FN_SENDFILE64,
+	CGIO_FN_SPLICE,
+	CGIO_FN_IO_GETEVENTS,
+	CGIO_FN_IO_PGETEVENTS,
 };
 
 #define CGIO_RW_KPROBE(fn, id, entry, exit, base)                                                  \
@@ -51,24 +57,66 @@ int BPF_KRETPROBE(cgio_kr_open, long ret)
 	return 0;
 }
 
-/* Only the result matters for these: no entry probe. */
+/* Only the result matters for these: no entry probe. io-wq workers are
+ * skipped as in vfs_fentry.bpf.c. */
 SEC("kretprobe/do_mkdirat")
 int BPF_KRETPROBE(cgio_kr_mkdir, long ret)
 {
-	cgio_count_call((int)ret, CGIO_VFS_MKDIRS);
+	if (!cgio_current_is_io_worker())
+		cgio_count_call((int)ret, CGIO_VFS_MKDIRS);
 	return 0;
 }
 
 SEC("kretprobe/do_unlinkat")
 int BPF_KRETPROBE(cgio_kr_unlink, long ret)
 {
-	cgio_count_call((int)ret, CGIO_VFS_UNLINKS);
+	if (!cgio_current_is_io_worker())
+		cgio_count_call((int)ret, CGIO_VFS_UNLINKS);
 	return 0;
 }
 
 SEC("kretprobe/do_rmdir")
 int BPF_KRETPROBE(cgio_kr_rmdir, long ret)
 {
-	cgio_count_call((int)ret, CGIO_VFS_RMDIRS);
+	if (!cgio_current_is_io_worker())
+		cgio_count_call((int)ret, CGIO_VFS_RMDIRS);
 	return 0;
 }
+
+/*
+ * vfs_transfer and vfs_aio: kprobes on the syscall wrappers (see
+ * vfs_fentry.bpf.c for why there). The entry keeps the wrapper's one
+ * argument, the saved user registers, and the return reads the syscall's
+ * arguments from them.
+ */
+#define CGIO_SYSCALL_KPROBE(fn, id, entry, exit, count)                                            \
+	SEC("kprobe/" CGIO_SYSCALL_FN(fn))                                                         \
+	int BPF_KPROBE(entry, struct pt_regs *regs)                                                \
+	{                                                                                          \
+		cgio_stash(id, (__u64)regs);                                                       \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("kretprobe/" CGIO_SYSCALL_FN(fn))                                                      \
+	int BPF_KRETPROBE(exit, long ret)                                                          \
+	{                                                                                          \
+		struct pt_regs *regs = (struct pt_regs *)cgio_take(id);                            \
+		if (regs)                                                                          \
+			count;                                                                     \
+		return 0;                                                                          \
+	}
+
+CGIO_SYSCALL_KPROBE(copy_file_range, CGIO_FN_COPY_FILE_RANGE, cgio_kp_copy_file_range,
+		    cgio_kr_copy_file_range,
+		    cgio_count_transfer(PT_REGS_PARM1_CORE_SYSCALL(regs),
+					PT_REGS_PARM3_CORE_SYSCALL(regs), ret))
+CGIO_SYSCALL_KPROBE(sendfile64, CGIO_FN_SENDFILE64, cgio_kp_sendfile64, cgio_kr_sendfile64,
+		    cgio_count_transfer(PT_REGS_PARM2_CORE_SYSCALL(regs),
+					PT_REGS_PARM1_CORE_SYSCALL(regs), ret))
+CGIO_SYSCALL_KPROBE(splice, CGIO_FN_SPLICE, cgio_kp_splice, cgio_kr_splice,
+		    cgio_count_transfer(PT_REGS_PARM1_CORE_SYSCALL(regs),
+					PT_REGS_PARM3_CORE_SYSCALL(regs), ret))
+CGIO_SYSCALL_KPROBE(io_getevents, CGIO_FN_IO_GETEVENTS, cgio_kp_io_getevents, cgio_kr_io_getevents,
+		    cgio_count_aio_events((const void *)PT_REGS_PARM4_CORE_SYSCALL(regs), ret))
+CGIO_SYSCALL_KPROBE(io_pgetevents, CGIO_FN_IO_PGETEVENTS, cgio_kp_io_pgetevents,
+		    cgio_kr_io_pgetevents,
+		    cgio_count_aio_events((const void *)PT_REGS_PARM4_CORE_SYSCALL(regs), ret))

@@ -16,51 +16,14 @@
 /* bpf_get_current_task_btf (5.11) is used below anyway, so the cgroup id is
  * read through it with plain loads too. */
 #define CGIO_TASK_BTF
-#include "cgio_vfs.bpf.h"
-
-/* Syscall arguments from the saved user registers. The pointer from
- * bpf_task_pt_regs is a BTF pointer: plain loads, no probe reads. */
-#if defined(__TARGET_ARCH_x86)
-#define CGIO_SYSCALL_ARG1(regs) ((regs)->di)
-#define CGIO_SYSCALL_ARG2(regs) ((regs)->si)
-#define CGIO_SYSCALL_ARG3(regs) ((regs)->dx)
-#else
-#define CGIO_SYSCALL_ARG1(regs) PT_REGS_PARM1_CORE_SYSCALL(regs)
-#define CGIO_SYSCALL_ARG2(regs) PT_REGS_PARM2_CORE_SYSCALL(regs)
-#define CGIO_SYSCALL_ARG3(regs) PT_REGS_PARM3_CORE_SYSCALL(regs)
-#endif
-
-/* Context of tracepoint/syscalls/sys_exit_*: see the format file of any
- * syscalls/sys_exit_* event; stable since syscall tracepoints exist. */
-struct cgio_sys_exit {
-	__u64 common;
-	int nr;
-	long ret;
-};
-
-/* The current task's saved user registers. With CGIO_FD_CAST (6.2+) and the
- * offset measured at start-up (bpf/pt_regs_offset.bpf.c), one load of
- * task->stack and a read-only cast replace the bpf_task_pt_regs() call; the
- * exporter leaves the offset 0 when it could not measure it, and the
- * verifier drops the branch not taken (cgio_cfg is read-only data). */
-static __always_inline struct pt_regs *cgio_user_regs(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-
-#ifdef CGIO_FD_CAST
-	if (cgio_cfg.pt_regs_offset)
-		return bpf_rdonly_cast((char *)task->stack + cgio_cfg.pt_regs_offset,
-				       bpf_core_type_id_kernel(struct pt_regs));
-#endif
-	return (struct pt_regs *)bpf_task_pt_regs(task);
-}
+#include "cgio_aio.bpf.h"
+#include "cgio_syscall.bpf.h"
 
 #define CGIO_RW_EXIT(syscall, base)                                                                \
 	SEC("tracepoint/syscalls/sys_exit_" #syscall)                                              \
 	int cgio_##syscall(struct cgio_sys_exit *ctx)                                              \
 	{                                                                                          \
-		struct pt_regs *regs = cgio_user_regs();                                           \
-		cgio_count_rw(cgio_fd_file(CGIO_SYSCALL_ARG1(regs)), ctx->ret, base);              \
+		cgio_count_fd_rw(CGIO_SYSCALL_ARG1(cgio_user_regs()), ctx->ret, base);             \
 		return 0;                                                                          \
 	}
 
@@ -74,6 +37,51 @@ CGIO_RW_EXIT(pwrite64, CGIO_VFS_WRITES)
 CGIO_RW_EXIT(writev, CGIO_VFS_WRITES)
 CGIO_RW_EXIT(pwritev, CGIO_VFS_WRITES)
 CGIO_RW_EXIT(pwritev2, CGIO_VFS_WRITES)
+
+/* vfs_transfer: copy_file_range(fd_in, off_in, fd_out, ...),
+ * sendfile(out_fd, in_fd, ...), splice(fd_in, off_in, fd_out, ...). */
+SEC("tracepoint/syscalls/sys_exit_copy_file_range")
+int cgio_copy_file_range(struct cgio_sys_exit *ctx)
+{
+	struct pt_regs *regs = cgio_user_regs();
+
+	cgio_count_transfer(CGIO_SYSCALL_ARG1(regs), CGIO_SYSCALL_ARG3(regs), ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendfile64")
+int cgio_sendfile64(struct cgio_sys_exit *ctx)
+{
+	struct pt_regs *regs = cgio_user_regs();
+
+	cgio_count_transfer(CGIO_SYSCALL_ARG2(regs), CGIO_SYSCALL_ARG1(regs), ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_splice")
+int cgio_splice(struct cgio_sys_exit *ctx)
+{
+	struct pt_regs *regs = cgio_user_regs();
+
+	cgio_count_transfer(CGIO_SYSCALL_ARG1(regs), CGIO_SYSCALL_ARG3(regs), ctx->ret);
+	return 0;
+}
+
+/* vfs_aio: io_getevents(ctx, min_nr, nr, events, timeout) and
+ * io_pgetevents(..., events, timeout, sig) return the events copied. */
+SEC("tracepoint/syscalls/sys_exit_io_getevents")
+int cgio_io_getevents(struct cgio_sys_exit *ctx)
+{
+	cgio_count_aio_events((const void *)CGIO_SYSCALL_ARG4(cgio_user_regs()), ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_io_pgetevents")
+int cgio_io_pgetevents(struct cgio_sys_exit *ctx)
+{
+	cgio_count_aio_events((const void *)CGIO_SYSCALL_ARG4(cgio_user_regs()), ctx->ret);
+	return 0;
+}
 
 SEC("tracepoint/syscalls/sys_exit_open")
 int cgio_open(struct cgio_sys_exit *ctx)

@@ -64,19 +64,31 @@ static __always_inline void cgio_count_lost_update(__u32 map_id, int err)
 }
 
 /*
- * CGIO_TASK_BTF: the object only loads where bpf_get_current_task_btf()
- * (5.11) exists, so the task can be read with plain (BTF) loads.
- *
- * The cgroup the current task's I/O is charged to: its cgroup2 id, or on
- * cgroup v1 hosts (--cgroup.mode=v1) the id of its cgroup in the hierarchy
- * of the chosen controller, read from the task's css_set.
+ * The cgroup `task`'s I/O is charged to: its cgroup2 id, or on cgroup v1
+ * hosts (--cgroup.mode=v1) the id of its cgroup in the hierarchy of the
+ * chosen controller, read from the task's css_set. CO-RE reads: `task` may
+ * be any task (the submitter of an io_uring request), not only current.
  */
-static __always_inline __u64 cgio_current_cgroup_id(void)
+static __always_inline __u64 cgio_task_cgroup_id(struct task_struct *task)
 {
-	struct task_struct *task;
 	struct css_set *cset;
 	struct cgroup_subsys_state *css = NULL;
 
+	if (!cgio_cfg.cgroup_v1)
+		return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	cset = BPF_CORE_READ(task, cgroups);
+	bpf_probe_read_kernel(&css, sizeof(css), &cset->subsys[cgio_cfg.v1_subsys_id & 31]);
+	return BPF_CORE_READ(css, cgroup, kn, id);
+}
+
+/*
+ * CGIO_TASK_BTF: the object only loads where bpf_get_current_task_btf()
+ * (5.11) exists, so the task can be read with plain (BTF) loads.
+ *
+ * The cgroup the current task's I/O is charged to (see cgio_task_cgroup_id).
+ */
+static __always_inline __u64 cgio_current_cgroup_id(void)
+{
 	if (!cgio_cfg.cgroup_v1) {
 #ifdef CGIO_TASK_BTF
 		/* What bpf_get_current_cgroup_id() returns (the id of the task's
@@ -87,10 +99,7 @@ static __always_inline __u64 cgio_current_cgroup_id(void)
 		return bpf_get_current_cgroup_id();
 #endif
 	}
-	task = (struct task_struct *)bpf_get_current_task();
-	cset = BPF_CORE_READ(task, cgroups);
-	bpf_probe_read_kernel(&css, sizeof(css), &cset->subsys[cgio_cfg.v1_subsys_id & 31]);
-	return BPF_CORE_READ(css, cgroup, kn, id);
+	return cgio_task_cgroup_id((struct task_struct *)bpf_get_current_task());
 }
 
 /*

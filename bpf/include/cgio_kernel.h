@@ -50,6 +50,7 @@ struct inode {
 struct file {
 	fmode_t f_mode;
 	struct inode *f_inode;
+	void *private_data; /* a socket file's struct socket */
 };
 
 struct fdtable {
@@ -98,6 +99,7 @@ struct nsproxy {
 };
 
 struct task_struct {
+	unsigned int flags; /* PF_* */
 	void *stack;
 	struct files_struct *files;
 	struct css_set *cgroups;
@@ -107,6 +109,41 @@ struct task_struct {
 /* include/uapi/linux/openat2.h; do_sys_openat2() gets a kernel copy. */
 struct open_how {
 	__u64 flags;
+};
+
+/*
+ * io_uring (io_uring/, include/linux/io_uring_types.h). A request's
+ * completion result is cqe.res; its submitter is req->task up to 6.x and
+ * req->tctx->task after the field moved (the programs ask BTF which). The
+ * per-opcode command data (struct io_open, io_unlink) overlays the start of
+ * the request.
+ */
+struct io_cqe {
+	__s32 res;
+};
+
+struct io_uring_task {
+	struct task_struct *task;
+};
+
+struct io_kiocb {
+	struct file *file;
+	__u8 opcode;
+	struct io_cqe cqe;
+	struct io_uring_task *tctx;
+};
+
+struct io_kiocb___task {
+	struct task_struct *task;
+};
+
+struct io_open {
+	__u32 file_slot;
+	struct open_how how;
+};
+
+struct io_unlink {
+	int flags;
 };
 
 /* Only used as a read-only view of one 8-byte slot (see cgio_vfs.bpf.h):
@@ -125,6 +162,14 @@ struct sock {
 	struct sock_common __sk_common;
 	__u16 sk_protocol;
 	__u16 sk_type;
+};
+
+struct socket {
+	struct sock *sk;
+};
+
+struct msghdr {
+	unsigned int msg_flags;
 };
 
 #pragma clang attribute pop

@@ -20,32 +20,54 @@ struct cgio_args_key {
 	__u64 function;
 };
 
+/* The argument, and one more word where the return needs it (recv flags). */
+struct cgio_args {
+	__u64 arg;
+	__u64 extra;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct cgio_args_key);
-	__type(value, __u64);
+	__type(value, struct cgio_args);
 } cgio_kprobe_args SEC(".maps");
+
+static __always_inline void cgio_stash2(__u64 function, __u64 arg, __u64 extra)
+{
+	struct cgio_args_key key = {bpf_get_current_pid_tgid(), function};
+	struct cgio_args value = {arg, extra};
+
+	bpf_map_update_elem(&cgio_kprobe_args, &key, &value, BPF_ANY);
+}
 
 static __always_inline void cgio_stash(__u64 function, __u64 arg)
 {
-	struct cgio_args_key key = {bpf_get_current_pid_tgid(), function};
-
-	bpf_map_update_elem(&cgio_kprobe_args, &key, &arg, BPF_ANY);
+	cgio_stash2(function, arg, 0);
 }
 
-/* The stashed argument (0 when none), removed from the map. */
-static __always_inline __u64 cgio_take(__u64 function)
+/* The stashed argument (0 when none) and its extra word, removed from the
+ * map. */
+static __always_inline __u64 cgio_take2(__u64 function, __u64 *extra)
 {
 	struct cgio_args_key key = {bpf_get_current_pid_tgid(), function};
-	__u64 *arg = bpf_map_lookup_elem(&cgio_kprobe_args, &key);
+	struct cgio_args *args = bpf_map_lookup_elem(&cgio_kprobe_args, &key);
 	__u64 value;
 
-	if (!arg)
+	*extra = 0;
+	if (!args)
 		return 0;
-	value = *arg;
+	value = args->arg;
+	*extra = args->extra;
 	bpf_map_delete_elem(&cgio_kprobe_args, &key);
 	return value;
+}
+
+static __always_inline __u64 cgio_take(__u64 function)
+{
+	__u64 extra;
+
+	return cgio_take2(function, &extra);
 }
 
 #endif

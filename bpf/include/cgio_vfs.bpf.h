@@ -6,13 +6,13 @@
 #ifndef CGIO_VFS_BPF_H
 #define CGIO_VFS_BPF_H
 
-#include "cgio_common.bpf.h"
+#include "cgio_fd.bpf.h"
 #include "contracts/vfs.h"
 
-#define CGIO_S_IFMT 00170000
-#define CGIO_S_IFREG 0100000
 #define CGIO_O_CREAT 0100
 #define CGIO_AT_REMOVEDIR 0x200
+/* include/linux/sched.h: an io_uring worker thread (5.12+). */
+#define CGIO_PF_IO_WORKER 0x10
 /* include/linux/fs.h; 0x100000 since it was introduced in 4.19. */
 #define CGIO_FMODE_CREATED 0x100000
 
@@ -37,6 +37,15 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } cgio_mounts SEC(".maps");
+
+/* Whether the current task is an io_uring worker (io-wq), whose work is
+ * counted at the request's completion instead. */
+static __always_inline bool cgio_current_is_io_worker(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, flags) & CGIO_PF_IO_WORKER;
+}
 
 static __always_inline struct cgio_vfs_value *cgio_vfs_value(void)
 {
@@ -97,74 +106,36 @@ static __always_inline bool cgio_counted_mode_magic(umode_t mode, struct super_b
 }
 
 /* Regular files only: pipes, sockets, character and block devices and
- * anonymous inodes (eventfd, epoll, ...) are not file I/O. */
-static __always_inline bool cgio_counted_file(struct file *file)
+ * anonymous inodes (eventfd, epoll, ...) are not file I/O. `btf`, a
+ * constant, says whether `file` is a BTF pointer (plain loads) or a plain
+ * address (CO-RE reads); the branch not taken is compiled out. */
+static __always_inline bool cgio_counted_file_as(struct file *file, bool btf)
 {
 	struct inode *inode;
 
 	if (!file)
 		return false;
-#if defined(CGIO_ARG_FILE_BTF) || defined(CGIO_FD_CAST)
-	inode = file->f_inode;
-	return cgio_counted_mode_magic(inode->i_mode, inode->i_sb, true);
-#else
+	if (btf) {
+		inode = file->f_inode;
+		return cgio_counted_mode_magic(inode->i_mode, inode->i_sb, true);
+	}
 	inode = BPF_CORE_READ(file, f_inode);
 	return cgio_counted_mode_magic(BPF_CORE_READ(inode, i_mode), BPF_CORE_READ(inode, i_sb),
 				       false);
-#endif
 }
 
-#ifdef CGIO_FD_CAST
-extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
-
-/* The struct file behind `fd` in the current task's table, as a BTF
- * pointer, or NULL. The table slot itself is a `struct file *` in an array;
- * it is read through a read-only view of it as a kernel struct whose first
- * member is a 64-bit integer (struct timespec64), which the JIT turns into
- * one fault-safe load instead of a helper call. */
-static __always_inline struct file *cgio_fd_file(long fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
-	struct timespec64 *slot;
-	void *file;
-
-	if (fd < 0 || fd >= fdt->max_fds)
-		return NULL;
-	slot = bpf_rdonly_cast((void *)&fdt->fd[fd], bpf_core_type_id_kernel(struct timespec64));
-	file = (void *)slot->tv_sec;
-	if (!file)
-		return NULL;
-	return bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
-}
-
-static __always_inline fmode_t cgio_file_mode(struct file *file)
-{
-	return file->f_mode;
-}
+#if defined(CGIO_ARG_FILE_BTF) || defined(CGIO_FD_CAST)
+#define CGIO_FILE_BTF 1
 #else
-/* The struct file behind `fd` in the current task's table, or NULL. One
- * bound check against the live fdtable replaces any loop. Works from every
- * probe type (plain task pointer, CO-RE reads). */
-static __always_inline struct file *cgio_fd_file(long fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
-}
-
-static __always_inline fmode_t cgio_file_mode(struct file *file)
-{
-	return BPF_CORE_READ(file, f_mode);
-}
+#define CGIO_FILE_BTF 0
 #endif
+
+/* A file the object's hooks hand over (function arguments, or descriptors
+ * resolved by cgio_fd_file in the syscall-exit objects). */
+static __always_inline bool cgio_counted_file(struct file *file)
+{
+	return cgio_counted_file_as(file, CGIO_FILE_BTF);
+}
 
 static __always_inline void cgio_add_rw(__u64 *counters, long ret, int base)
 {
@@ -193,17 +164,14 @@ static __always_inline void cgio_count_rw_by_mount(struct file *file, __u64 cgro
 		cgio_add_rw(v->counter, ret, base);
 }
 
-/* One read-family or write-family call on `file` that returned `ret`.
- * `base` is CGIO_VFS_READS or CGIO_VFS_WRITES. */
-static __always_inline void cgio_count_rw(struct file *file, long ret, int base)
+/* One read-family or write-family call on `file`, a counted file, that
+ * returned `ret`, charged to `cgroup_id`. `base` is CGIO_VFS_READS or
+ * CGIO_VFS_WRITES. */
+static __always_inline void cgio_count_rw_in(struct file *file, __u64 cgroup_id, long ret, int base)
 {
 	static const struct cgio_vfs_value zero;
 	struct cgio_vfs_value *v;
-	__u64 cgroup_id;
 
-	if (!cgio_counted_file(file))
-		return;
-	cgroup_id = cgio_current_cgroup_id();
 	v = cgio_value(&cgio_vfs, &cgroup_id, &zero, CGIO_MAP_VFS);
 	if (v)
 		cgio_add_rw(v->counter, ret, base);
@@ -211,31 +179,65 @@ static __always_inline void cgio_count_rw(struct file *file, long ret, int base)
 		cgio_count_rw_by_mount(file, cgroup_id, ret, base);
 }
 
+/* One read-family or write-family call of the current task on `file`. */
+static __always_inline void cgio_count_rw(struct file *file, long ret, int base)
+{
+	if (cgio_counted_file(file))
+		cgio_count_rw_in(file, cgio_current_cgroup_id(), ret, base);
+}
+
+/* The same for a descriptor of the current task. */
+static __always_inline void cgio_count_fd_rw(long fd, long ret, int base)
+{
+	struct file *file = cgio_fd_file(fd);
+
+	if (cgio_counted_file_as(file, CGIO_FD_FILE_BTF))
+		cgio_count_rw_in(file, cgio_current_cgroup_id(), ret, base);
+}
+
+/*
+ * copy_file_range, sendfile and splice that returned `ret`: a read of the
+ * source when it is a counted file, a write of the destination when it is
+ * one; each side one call with `ret` bytes (or an error). A socket side is
+ * network I/O (net_transfer), a pipe side nothing. These paths never pass
+ * through the read/write family's hooks (they use ->splice_read,
+ * ->copy_file_range and iter writes), so no byte counts twice.
+ */
+static __always_inline void cgio_count_transfer(long in_fd, long out_fd, long ret)
+{
+	cgio_count_fd_rw(in_fd, ret, CGIO_VFS_READS);
+	cgio_count_fd_rw(out_fd, ret, CGIO_VFS_WRITES);
+}
+
 /* One call of an operation counted as calls + errors (mkdir, unlink, ...).
  * `calls` is the counter index; its errors counter follows it. */
+static __always_inline void cgio_count_call_in(struct cgio_vfs_value *v, long ret, int calls)
+{
+	cgio_add(&v->counter[calls], 1);
+	if (ret < 0)
+		cgio_add(&v->counter[calls + 1], 1);
+}
+
 static __always_inline void cgio_count_call(long ret, int calls)
 {
 	struct cgio_vfs_value *v = cgio_vfs_value();
 
-	if (!v)
-		return;
-	cgio_add(&v->counter[calls], 1);
-	if (ret < 0)
-		cgio_add(&v->counter[calls + 1], 1);
+	if (v)
+		cgio_count_call_in(v, ret, calls);
 }
 
 /*
  * One open/openat/openat2/creat call that returned `ret` (the new fd or
  * -errno). A successful open created a file iff the kernel marked the new
  * struct file FMODE_CREATED; a failed open with O_CREAT is a failed create.
+ * `fd_known` is false when the result is not a descriptor of the current
+ * task (an io_uring open into a fixed-file slot).
  */
-static __always_inline void cgio_count_open(int ret, __u64 flags)
+static __always_inline void cgio_count_open_in(struct cgio_vfs_value *v, int ret, __u64 flags,
+					       bool fd_known)
 {
-	struct cgio_vfs_value *v = cgio_vfs_value();
 	struct file *opened;
 
-	if (!v)
-		return;
 	cgio_add(&v->counter[CGIO_VFS_OPENS], 1);
 	if (ret < 0) {
 		cgio_add(&v->counter[CGIO_VFS_OPEN_ERRORS], 1);
@@ -243,9 +245,19 @@ static __always_inline void cgio_count_open(int ret, __u64 flags)
 			cgio_add(&v->counter[CGIO_VFS_CREATE_ERRORS], 1);
 		return;
 	}
+	if (!fd_known)
+		return;
 	opened = cgio_fd_file(ret);
 	if (opened && (cgio_file_mode(opened) & CGIO_FMODE_CREATED))
 		cgio_add(&v->counter[CGIO_VFS_CREATES], 1);
+}
+
+static __always_inline void cgio_count_open(int ret, __u64 flags)
+{
+	struct cgio_vfs_value *v = cgio_vfs_value();
+
+	if (v)
+		cgio_count_open_in(v, ret, flags, true);
 }
 
 #endif

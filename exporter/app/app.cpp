@@ -237,6 +237,7 @@ struct Counting {
   std::unique_ptr<CgroupEventReader> reader;
   unsigned possible_cpus = 1;
   size_t operations_counted = 0;
+  size_t probe_type_operations = 0;  // of those, counted by the chosen probe type's own hooks
   bool cgroup_events = false;
   LoadedPrograms programs;
 };
@@ -277,9 +278,12 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
       c->cgroup_events = s.attached;
     } else if (s.attached) {
       ++c->operations_counted;
+      // io_uring's tracepoint alone (it serves every probe type) is not an
+      // exporter worth starting: the syscalls would all go uncounted.
+      if (!s.chosen->every_probe_type) ++c->probe_type_operations;
     }
   }
-  if (c->operations_counted == 0) {
+  if (c->probe_type_operations == 0) {
     return Error{"no BPF program could be loaded and attached; nothing to count (probe type " +
                  std::string(opts.probe_type ? to_string(*opts.probe_type) : "auto") + ")"};
   }

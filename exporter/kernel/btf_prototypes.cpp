@@ -122,6 +122,18 @@ bool KernelBtf::has_type(std::string_view name, int btf_kind) const {
          btf__find_by_name_kind(vmlinux_.get(), std::string(name).c_str(), static_cast<__u32>(btf_kind)) > 0;
 }
 
+bool KernelBtf::has_member(std::string_view struct_name, std::string_view member) const {
+  if (!vmlinux_) return false;
+  const int id = btf__find_by_name_kind(vmlinux_.get(), std::string(struct_name).c_str(), BTF_KIND_STRUCT);
+  if (id <= 0) return false;
+  const btf_type* t = btf__type_by_id(vmlinux_.get(), static_cast<__u32>(id));
+  const struct btf_member* m = btf_members(t);
+  for (unsigned i = 0; i < btf_vlen(t); ++i) {
+    if (member == btf__name_by_offset(vmlinux_.get(), m[i].name_off)) return true;
+  }
+  return false;
+}
+
 bool KernelBtf::has_enum_value(std::string_view enum_name, std::string_view value) const {
   return enum_value(enum_name, value).has_value();
 }

@@ -51,6 +51,9 @@ class KernelBtf {
   const struct btf* vmlinux() const { return vmlinux_.get(); }
   std::optional<FunctionPrototype> function(std::string_view name) const;
   bool has_type(std::string_view name, int btf_kind) const;
+  // Whether struct `struct_name` has a member of that name at its top level
+  // (members of anonymous unions inside it are not searched).
+  bool has_member(std::string_view struct_name, std::string_view member) const;
   // Whether enum `enum_name` has enumerator `value` (e.g. a BPF helper id the
   // kernel knows: bpf_func_id / BPF_FUNC_task_pt_regs).
   bool has_enum_value(std::string_view enum_name, std::string_view value) const;

@@ -139,8 +139,11 @@ std::vector<OperationPlan> make_plan(const std::vector<std::string_view>& operat
   for (std::string_view op : operations) {
     OperationPlan p;
     p.operation = std::string(op);
+    bool every_type = false;
+    for (const Implementation& impl : candidates)
+      every_type = every_type || (impl.operation == op && impl.every_probe_type);
     for (ProbeType type : kProbeTypesByPreference) {
-      if (only && *only != type) continue;
+      if (only && *only != type && !every_type) continue;
       std::vector<const Implementation*> variants;
       for (const Implementation& impl : candidates) {
         if (impl.operation == op && impl.probe_type == type) {

@@ -11,6 +11,7 @@
 #include "contracts/cgroup_events.h"
 
 #include "cgio_cgroup_events.skel.h"
+#include "cgio_io_uring.skel.h"
 #include "cgio_net_fentry.skel.h"
 #include "cgio_net_kprobe.skel.h"
 #include "cgio_net_tp_btf.skel.h"
@@ -71,6 +72,7 @@ const BpfObjectSpec kVfsTracepointCast = CGIO_SKELETON_OBJECT("cgio_vfs_tpc", cg
 const BpfObjectSpec kNetFentry = CGIO_SKELETON_OBJECT("cgio_net_fx", cgio_net_fentry);
 const BpfObjectSpec kNetKprobe = CGIO_SKELETON_OBJECT("cgio_net_kp", cgio_net_kprobe);
 const BpfObjectSpec kNetTpBtf = CGIO_SKELETON_OBJECT("cgio_net_tpbtf", cgio_net_tp_btf);
+const BpfObjectSpec kIoUring = CGIO_SKELETON_OBJECT("cgio_io_uring", cgio_io_uring);
 const BpfObjectSpec kCgroupEvents = CGIO_SKELETON_OBJECT("cgio_cg_events", cgio_cgroup_events);
 
 constexpr KernelRange kAny{};
@@ -100,6 +102,37 @@ Result<void> needs_task_pt_regs_and_rdonly_cast(const KernelFacts& k) {
   return Error{"the kernel has no bpf_rdonly_cast kfunc (added in 6.2)"};
 }
 
+// Loops over a syscall's io_events with the bpf_loop helper (5.17).
+Result<void> needs_bpf_loop(const KernelFacts& k) {
+  if (k.btf != nullptr && k.btf->has_enum_value("bpf_func_id", "BPF_FUNC_loop")) return {};
+  return Error{"the kernel has no bpf_loop helper (added in 5.17) to walk the completions io_getevents returns"};
+}
+
+Result<void> needs_task_pt_regs_and_bpf_loop(const KernelFacts& k) {
+  if (auto r = needs_task_pt_regs(k); !r) return r;
+  return needs_bpf_loop(k);
+}
+
+Result<void> needs_task_pt_regs_rdonly_cast_and_bpf_loop(const KernelFacts& k) {
+  if (auto r = needs_task_pt_regs_and_rdonly_cast(k); !r) return r;
+  return needs_bpf_loop(k);
+}
+
+// io_uring_complete passes the request (its second argument) since 5.19;
+// before, only the result, which says neither opcode nor file.
+Result<void> needs_io_uring_complete_with_request(const KernelFacts& k) {
+  if (k.btf == nullptr || !k.btf_has("btf_trace_io_uring_complete", BTF_KIND_TYPEDEF)) {
+    return Error{"kernel BTF has no io_uring_complete tracepoint (io_uring not built in?)"};
+  }
+  if (!k.btf->has_type("io_kiocb", BTF_KIND_STRUCT)) {
+    return Error{"kernel BTF has no struct io_kiocb to read the request from"};
+  }
+  if (!k.btf->has_member("io_kiocb", "cqe")) {
+    return Error{"io_uring requests carry no cqe (before 5.19): the completion's operation is unknown"};
+  }
+  return {};
+}
+
 Result<void> needs_sock_length_tracepoints(const KernelFacts& k) {
   if (k.btf_has("btf_trace_sock_send_length", BTF_KIND_TYPEDEF) &&
       k.btf_has("btf_trace_sock_recv_length", BTF_KIND_TYPEDEF)) {
@@ -118,7 +151,15 @@ ProtoSpec prefix(std::string_view fn, std::string_view ret, std::vector<std::str
 ProtoSpec absent(std::string_view fn) { return {fn, "?", {}, false, true}; }
 
 constexpr std::string_view kSock = "struct sock *";
+// The kernel's syscall wrappers, which fentry and kprobe programs hook by
+// name (bpf/include/cgio_syscall.bpf.h: CGIO_SYSCALL_FN).
+#if defined(__x86_64__)
+#define CGIO_SYSCALL_FN(name) "__x64_sys_" name
+#elif defined(__aarch64__)
+#define CGIO_SYSCALL_FN(name) "__arm64_sys_" name
+#endif
 constexpr std::string_view kFile = "struct file *";
+constexpr std::string_view kMsg = "struct msghdr *";
 // Fd and -errno results: long before some 6.x releases, int after; read as int.
 constexpr std::string_view kIntOrLong = "int|long";
 
@@ -252,6 +293,75 @@ std::vector<Implementation> build() {
   vfs_tp("vfs_unlink", {"cgio_unlink", "cgio_unlinkat_f"}, {"syscalls/sys_exit_unlink", "syscalls/sys_exit_unlinkat"});
   vfs_tp("vfs_rmdir", {"cgio_rmdir", "cgio_unlinkat_d"}, {"syscalls/sys_exit_rmdir", "syscalls/sys_exit_unlinkat"});
 
+  // copy_file_range, sendfile, splice (vfs_transfer) and the libaio
+  // completions reaped by io_getevents (vfs_aio): the syscalls themselves,
+  // at their exit tracepoints or their wrappers (fentry, kprobe), whose one
+  // argument is the saved user registers.
+  const auto wrappers = [](std::vector<std::string_view> fns, bool exact_arity) {
+    std::vector<ProtoSpec> specs;
+    for (auto fn : fns) {
+      specs.push_back(exact_arity ? exact(fn, "long", {"struct pt_regs *"}) : prefix(fn, "long", {"struct pt_regs *"}));
+    }
+    return specs;
+  };
+  const auto syscalls_row = [&](std::string_view op, ProgramGroup group, std::vector<std::string_view> fns,
+                                std::vector<std::string_view> fx, std::vector<std::string_view> kp,
+                                std::vector<std::string_view> tp, std::vector<std::string_view> events,
+                                const BpfObjectSpec* fx_obj, const BpfObjectSpec* kp_obj,
+                                const BpfObjectSpec* tp_cast_obj, const BpfObjectSpec* tp_obj,
+                                std::function<Result<void>(const KernelFacts&)> fx_needs,
+                                std::function<Result<void>(const KernelFacts&)> cast_needs,
+                                std::function<Result<void>(const KernelFacts&)> tp_needs) {
+    add({op, group, ProbeType::fentry, "syscall", kAny, fx_obj, std::move(fx), wrappers(fns, true), {}, fx_needs});
+    add({op, group, ProbeType::kprobe, "syscall", kAny, kp_obj, std::move(kp), wrappers(fns, false), {}, fx_needs});
+    if (tp_cast_obj != nullptr) {
+      add({op, group, ProbeType::tracepoint, "sys_exit_cast", since(6, 2), tp_cast_obj, tp, {}, events, cast_needs});
+    }
+    add({op,
+         group,
+         ProbeType::tracepoint,
+         "sys_exit",
+         tp_cast_obj != nullptr ? between(5, 15, 6, 2) : kAny,
+         tp_obj,
+         std::move(tp),
+         {},
+         std::move(events),
+         tp_needs});
+  };
+  syscalls_row("vfs_transfer", ProgramGroup::vfs,
+               {CGIO_SYSCALL_FN("copy_file_range"), CGIO_SYSCALL_FN("sendfile64"), CGIO_SYSCALL_FN("splice")},
+               {"cgio_fx_copy_file_range", "cgio_fx_sendfile64", "cgio_fx_splice"},
+               {"cgio_kp_copy_file_range", "cgio_kr_copy_file_range", "cgio_kp_sendfile64", "cgio_kr_sendfile64",
+                "cgio_kp_splice", "cgio_kr_splice"},
+               {"cgio_copy_file_range", "cgio_sendfile64", "cgio_splice"},
+               {"syscalls/sys_exit_copy_file_range", "syscalls/sys_exit_sendfile64", "syscalls/sys_exit_splice"},
+               &kVfsFentry, &kVfsKprobe, &kVfsTracepointCast, &kVfsTracepoint, {}, needs_task_pt_regs_and_rdonly_cast,
+               needs_task_pt_regs);
+  syscalls_row("vfs_aio", ProgramGroup::vfs, {CGIO_SYSCALL_FN("io_getevents"), CGIO_SYSCALL_FN("io_pgetevents")},
+               {"cgio_fx_io_getevents", "cgio_fx_io_pgetevents"},
+               {"cgio_kp_io_getevents", "cgio_kr_io_getevents", "cgio_kp_io_pgetevents", "cgio_kr_io_pgetevents"},
+               {"cgio_io_getevents", "cgio_io_pgetevents"},
+               {"syscalls/sys_exit_io_getevents", "syscalls/sys_exit_io_pgetevents"}, &kVfsFentry, &kVfsKprobe,
+               &kVfsTracepointCast, &kVfsTracepoint, needs_bpf_loop, needs_task_pt_regs_rdonly_cast_and_bpf_loop,
+               needs_task_pt_regs_and_bpf_loop);
+
+  // io_uring: its completion tracepoint under every probe type (see
+  // bpf/io_uring.bpf.c: io_uring's internal functions change every release).
+  {
+    Implementation uring{"vfs_io_uring",
+                         ProgramGroup::vfs,
+                         ProbeType::tracepoint,
+                         "tp_btf",
+                         since(5, 19),
+                         &kIoUring,
+                         {"cgio_io_uring_complete"},
+                         {},
+                         {"btf:io_uring_complete"},
+                         needs_io_uring_complete_with_request};
+    uring.every_probe_type = true;
+    add(std::move(uring));
+  }
+
   // --- net ------------------------------------------------------------------
   const std::vector<ProtoSpec> sendmsg_exact = {exact("tcp_sendmsg", "int", {kSock, "*", "ulong"}),
                                                 exact("udp_sendmsg", "int", {kSock, "*", "ulong"}),
@@ -280,9 +390,9 @@ std::vector<Implementation> build() {
        {"cgio_fx_tcp_send", "cgio_fx_udp_send", "cgio_fx_udp6_send"},
        concat(sendmsg_exact, {absent("tcp_sendpage"), absent("udp_sendpage")})});
 
-  const std::vector<ProtoSpec> sendmsg_prefix = {prefix("tcp_sendmsg", "int", {kSock}),
-                                                 prefix("udp_sendmsg", "int", {kSock}),
-                                                 prefix("udpv6_sendmsg", "int", {kSock})};
+  const std::vector<ProtoSpec> sendmsg_prefix = {prefix("tcp_sendmsg", "int", {kSock, kMsg}),
+                                                 prefix("udp_sendmsg", "int", {kSock, kMsg}),
+                                                 prefix("udpv6_sendmsg", "int", {kSock, kMsg})};
   add({"net_send",
        ProgramGroup::net,
        ProbeType::kprobe,
@@ -330,16 +440,26 @@ std::vector<Implementation> build() {
        &kNetFentry,
        {"cgio_fx_tcp_recv4", "cgio_fx_udp_recv4", "cgio_fx_udp6_recv4"},
        recv({kSock, "*", "ulong", "int"})});
-  add({"net_receive",
-       ProgramGroup::net,
-       ProbeType::kprobe,
-       "sock",
-       kAny,
-       &kNetKprobe,
-       {"cgio_kp_tcp_recv", "cgio_kr_tcp_recv", "cgio_kp_udp_recv", "cgio_kr_udp_recv", "cgio_kp_udp6_recv",
-        "cgio_kr_udp6_recv"},
-       {prefix("tcp_recvmsg", "int", {kSock}), prefix("udp_recvmsg", "int", {kSock}),
-        prefix("udpv6_recvmsg", "int", {kSock})}});
+  // The entry keeps the recv flags (MSG_PEEK): argument 5 before 5.19, 4 after.
+  const auto recv_kprobe = [&](std::string_view variant, KernelRange versions, bool noblock,
+                               std::vector<std::string_view> params) {
+    std::vector<std::string_view> progs;
+    for (std::string_view p : {"tcp", "udp", "udp6"}) {
+      const bool tcp = p == "tcp", udp = p == "udp";
+      progs.push_back(noblock ? (tcp   ? "cgio_kp_tcp_recv_nb"
+                                 : udp ? "cgio_kp_udp_recv_nb"
+                                       : "cgio_kp_udp6_recv_nb")
+                              : (tcp   ? "cgio_kp_tcp_recv"
+                                 : udp ? "cgio_kp_udp_recv"
+                                       : "cgio_kp_udp6_recv"));
+      progs.push_back(tcp ? "cgio_kr_tcp_recv" : udp ? "cgio_kr_udp_recv" : "cgio_kr_udp6_recv");
+    }
+    add({"net_receive", ProgramGroup::net, ProbeType::kprobe, variant, versions, &kNetKprobe, std::move(progs),
+         recv(std::move(params))});
+  };
+  recv_kprobe("noblock", before(5, 19), true, {kSock, "*", "ulong", "int", "int", "*"});
+  recv_kprobe("addr_len", between(5, 19, 6, 18), false, {kSock, "*", "ulong", "int", "*"});
+  recv_kprobe("flags", since(6, 18), false, {kSock, "*", "ulong", "int"});
 
   add({"net_send",
        ProgramGroup::net,
@@ -361,6 +481,17 @@ std::vector<Implementation> build() {
        {},
        {"btf:sock_recv_length"},
        needs_sock_length_tracepoints});
+
+  // The socket side of sendfile/splice, one call per syscall (net_transfer).
+  // The tracepoint type counts the network only where sock_*_length exist.
+  syscalls_row("net_transfer", ProgramGroup::net, {CGIO_SYSCALL_FN("sendfile64"), CGIO_SYSCALL_FN("splice")},
+               {"cgio_fx_net_sendfile64", "cgio_fx_net_splice"},
+               {"cgio_kp_net_sendfile64", "cgio_kr_net_sendfile64", "cgio_kp_net_splice", "cgio_kr_net_splice"},
+               {"cgio_net_sendfile64", "cgio_net_splice"}, {"syscalls/sys_exit_sendfile64", "syscalls/sys_exit_splice"},
+               &kNetFentry, &kNetKprobe, nullptr, &kNetTpBtf, {}, {}, [](const KernelFacts& k) -> Result<void> {
+                 if (auto r = needs_sock_length_tracepoints(k); !r) return r;
+                 return needs_task_pt_regs(k);
+               });
 
   // --- cgroup events: not a counted operation; always this probe type --------
   add({"cgroup_events",

@@ -73,6 +73,9 @@ struct Implementation {
   std::vector<std::string_view> tracepoints{};
   // Further static requirements: an error saying what is missing.
   std::function<Result<void>(const KernelFacts&)> requires_{};
+  // One mechanism that serves every probe type (a tracepoint with no
+  // function-level counterpart): planned whatever --bpf.probe-type forces.
+  bool every_probe_type = false;
 };
 
 // Every implementation; within one operation and probe type, variants in

@@ -30,7 +30,7 @@ class BtfBuilder {
     types_["void *"] = btf__add_ptr(b_, 0);
     types_["long *"] = btf__add_ptr(b_, types_["long"]);
     types_["int *"] = btf__add_ptr(b_, types_["int"]);
-    for (const char* s : {"file", "sock", "msghdr", "page", "iovec", "filename", "open_how"}) {
+    for (const char* s : {"file", "sock", "msghdr", "page", "iovec", "filename", "open_how", "pt_regs"}) {
       const int st = btf__add_struct(b_, s, 0);
       types_[std::string("struct ") + s + " *"] = btf__add_ptr(b_, st);
     }
@@ -51,9 +51,22 @@ class BtfBuilder {
     btf__add_typedef(b_, ("btf_trace_" + name).c_str(), btf__add_ptr(b_, proto));
     return *this;
   }
-  BtfBuilder& helper(const std::string& enumerator) {
+  // enum bpf_func_id with these helpers (one enum: the planner reads the first).
+  BtfBuilder& helpers(const std::vector<std::string>& enumerators) {
     btf__add_enum(b_, "bpf_func_id", 4);
-    btf__add_enum_value(b_, enumerator.c_str(), 175);
+    int value = 175;
+    for (const auto& e : enumerators) btf__add_enum_value(b_, e.c_str(), value++);
+    return *this;
+  }
+  BtfBuilder& helper(const std::string& enumerator) { return helpers({enumerator}); }
+  // A struct with int members of these names.
+  BtfBuilder& with_struct(const std::string& name, const std::vector<std::string>& members) {
+    btf__add_struct(b_, name.c_str(), static_cast<__u32>(4 * members.size()));
+    unsigned bit = 0;
+    for (const auto& m : members) {
+      btf__add_field(b_, m.c_str(), types_["int"], bit, 0);
+      bit += 32;
+    }
     return *this;
   }
   // Hands the BTF over (the builder is spent).
@@ -79,6 +92,8 @@ struct KernelShape {
   bool task_pt_regs = false;     // 5.15+
   bool vfs_readv = true;         // false: inlined away
   bool rdonly_cast = false;      // the bpf_rdonly_cast kfunc (6.2+)
+  bool bpf_loop = false;         // the bpf_loop helper (5.17+)
+  bool io_uring_req = false;     // io_uring_complete with the request, io_kiocb.cqe (5.19+)
 };
 
 inline KernelBtf shaped_btf(const KernelShape& k) {
@@ -110,7 +125,17 @@ inline KernelBtf shaped_btf(const KernelShape& k) {
     b.fn(f, "int", p);
   }
   if (k.sock_length_tps) b.tracepoint("sock_send_length").tracepoint("sock_recv_length");
-  if (k.task_pt_regs) b.helper("BPF_FUNC_task_pt_regs");
+  std::vector<std::string> helpers;
+  if (k.task_pt_regs) helpers.push_back("BPF_FUNC_task_pt_regs");
+  if (k.bpf_loop) helpers.push_back("BPF_FUNC_loop");
+  if (!helpers.empty()) b.helpers(helpers);
+  for (const char* f : {"__x64_sys_copy_file_range", "__x64_sys_sendfile64", "__x64_sys_splice",
+                        "__x64_sys_io_getevents", "__x64_sys_io_pgetevents"}) {
+    b.fn(f, "long", {"struct pt_regs *"});
+  }
+  b.tracepoint("io_uring_complete");
+  b.with_struct("io_kiocb",
+                k.io_uring_req ? std::vector<std::string>{"opcode", "cqe"} : std::vector<std::string>{"opcode"});
   if (k.rdonly_cast) b.fn("bpf_rdonly_cast", "void *", {"void *", "uint"});
   return b.build();
 }

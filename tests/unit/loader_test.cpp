@@ -188,17 +188,25 @@ TEST(Catalogue, EveryOperationHasAnImplementationAndNoProgramServesTwoOperations
       EXPECT_EQ(it->second, impl.operation) << p << " is used by two operations";
     }
   }
-  for (std::string_view op :
-       {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir", "net_send", "net_receive"}) {
+  for (std::string_view op : {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir",
+                              "vfs_transfer", "vfs_aio", "net_send", "net_receive", "net_transfer"}) {
     for (ProbeType type : kProbeTypesByPreference) {
       bool found = false;
       for (const auto& impl : catalogue()) found = found || (impl.operation == op && impl.probe_type == type);
       EXPECT_TRUE(found) << op << " has no " << to_string(type) << " implementation";
     }
   }
-  EXPECT_EQ(operations(ProgramGroup::vfs), (std::vector<std::string_view>{"vfs_read", "vfs_write", "vfs_open",
-                                                                          "vfs_mkdir", "vfs_unlink", "vfs_rmdir"}));
-  EXPECT_EQ(operations(ProgramGroup::net), (std::vector<std::string_view>{"net_send", "net_receive"}));
+  EXPECT_EQ(operations(ProgramGroup::vfs),
+            (std::vector<std::string_view>{"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir",
+                                           "vfs_transfer", "vfs_aio", "vfs_io_uring"}));
+  // The io_uring completions: one tracepoint program under every probe type.
+  for (const auto& impl : catalogue()) {
+    if (impl.operation == "vfs_io_uring") {
+      EXPECT_TRUE(impl.every_probe_type);
+      EXPECT_EQ(impl.probe_type, ProbeType::tracepoint);
+    }
+  }
+  EXPECT_EQ(operations(ProgramGroup::net), (std::vector<std::string_view>{"net_send", "net_receive", "net_transfer"}));
 }
 
 }  // namespace

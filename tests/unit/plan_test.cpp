@@ -42,9 +42,9 @@ const Choice& choice(const std::vector<OperationPlan>& plan, std::string_view op
 
 KernelShape v5_8() { return {true, 6, true, false, false, true}; }
 KernelShape v5_12() { return {true, 6, true, false, false, true}; }
-KernelShape v6_3() { return {false, 5, true, true, true, true, true}; }
-KernelShape v6_15() { return {false, 5, false, true, true, true, true}; }
-KernelShape v6_19() { return {false, 4, false, true, true, true, true}; }
+KernelShape v6_3() { return {false, 5, true, true, true, true, true, true, true}; }
+KernelShape v6_15() { return {false, 5, false, true, true, true, true, true, true}; }
+KernelShape v6_19() { return {false, 4, false, true, true, true, true, true, true}; }
 
 struct Generation {
   const char* name;
@@ -64,6 +64,13 @@ TEST_P(Generations, PickTheVariantWrittenForThem) {
   Fixture f(g.shape, g.version);
   const auto plan = f.plan();
   for (const auto& p : plan) {
+    if (p.operation == "vfs_io_uring") {
+      // One tracepoint for every probe type, there since 5.19.
+      ASSERT_EQ(p.choices.size(), 1u);
+      EXPECT_EQ(p.choices[0].type, ProbeType::tracepoint);
+      EXPECT_EQ(p.choices[0].usable(), g.shape.io_uring_req) << p.choices[0].reason;
+      continue;
+    }
     ASSERT_EQ(p.choices.size(), 3u) << p.operation;
     EXPECT_EQ(p.choices[0].type, ProbeType::fentry) << "fentry is preferred";
     EXPECT_EQ(p.choices[1].type, ProbeType::kprobe);
@@ -75,8 +82,11 @@ TEST_P(Generations, PickTheVariantWrittenForThem) {
   EXPECT_TRUE(recv.note.empty()) << "version table and BTF agree: " << recv.note;
   EXPECT_EQ(choice(plan, "net_send", ProbeType::fentry).variant(), g.send_variant);
   EXPECT_EQ(choice(plan, "net_send", ProbeType::kprobe).variant(), g.send_variant);
-  EXPECT_EQ(choice(plan, "net_receive", ProbeType::kprobe).variant(), "sock");
-  for (const char* op : {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir"}) {
+  EXPECT_EQ(choice(plan, "net_receive", ProbeType::kprobe).variant(), g.recv_variant) << "recv flags (MSG_PEEK)";
+  // libaio's completions are walked with bpf_loop (5.17+).
+  EXPECT_EQ(choice(plan, "vfs_aio", ProbeType::fentry).usable(), g.shape.bpf_loop);
+  EXPECT_EQ(choice(plan, "vfs_aio", ProbeType::tracepoint).usable(), g.tracepoints && g.shape.bpf_loop);
+  for (const char* op : {"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir", "vfs_transfer"}) {
     EXPECT_TRUE(choice(plan, op, ProbeType::fentry).usable()) << op << choice(plan, op, ProbeType::fentry).reason;
     EXPECT_TRUE(choice(plan, op, ProbeType::kprobe).usable()) << op;
     const Choice& tp = choice(plan, op, ProbeType::tracepoint);
@@ -138,8 +148,9 @@ TEST(Plan, UnknownPrototypeRefusesTheProbeTypeCleanly) {
   EXPECT_EQ(fentry.status, AttemptStatus::prototype_mismatch);
   EXPECT_NE(fentry.reason.find("no variant matches this kernel"), std::string::npos) << fentry.reason;
   EXPECT_NE(fentry.reason.find("tcp_recvmsg: 7 parameters"), std::string::npos) << fentry.reason;
-  // The kprobe programs read only the socket: still usable. So is the tracepoint.
-  EXPECT_TRUE(choice(plan, "net_receive", ProbeType::kprobe).usable());
+  // The kprobe entry reads the flags argument, whose place depends on the
+  // shape: refused too. The tracepoint has the flags as its own argument.
+  EXPECT_EQ(choice(plan, "net_receive", ProbeType::kprobe).status, AttemptStatus::prototype_mismatch);
   EXPECT_TRUE(choice(plan, "net_receive", ProbeType::tracepoint).usable());
   // Other operations are unaffected.
   EXPECT_TRUE(choice(plan, "net_send", ProbeType::fentry).usable());
@@ -183,7 +194,8 @@ TEST(Plan, ForcedTypeKeepsOnlyItsChoices) {
   Fixture f(v6_19(), {6, 19, 0});
   for (const auto& p : f.plan(ProbeType::kprobe)) {
     ASSERT_EQ(p.choices.size(), 1u) << p.operation;
-    EXPECT_EQ(p.choices[0].type, ProbeType::kprobe);
+    // io_uring's completion tracepoint serves every probe type.
+    EXPECT_EQ(p.choices[0].type, p.operation == "vfs_io_uring" ? ProbeType::tracepoint : ProbeType::kprobe);
   }
 }
 
@@ -204,7 +216,7 @@ TEST(Plan, RenderedPlanNamesTypesVariantsPrototypesAndReasons) {
   Fixture f(v5_8(), {5, 8, 0});
   const std::string text = render_plan(f.plan(), f.facts, std::nullopt);
   EXPECT_NE(text.find("plan for kernel 5.8.0-fixture"), std::string::npos) << text;
-  EXPECT_NE(text.find("net_receive  fentry      noblock      BTF matches"), std::string::npos) << text;
+  EXPECT_NE(text.find("net_receive   fentry      noblock      BTF matches"), std::string::npos) << text;
   EXPECT_NE(text.find("int tcp_recvmsg(struct sock *, struct msghdr *, size_t, int, int, int *)"), std::string::npos)
       << text;
   EXPECT_NE(text.find("tracepoint  -            unavailable: no variant matches this kernel (sys_exit_cast: the "
