@@ -37,6 +37,10 @@ tests=(
   curl util-linux iproute2                 # scrapes, findmnt/mountpoint, ss in scripts
   qemu-system-x86 busybox-static cpio      # the vm tier: Debian's 6.1 kernel under qemu
   liburing-dev libaio-dev                  # the trigger's io_uring and Linux AIO scenarios
+  fio nginx e2fsprogs strace jq            # e2e.real_tools: fio's engines on tmpfs and a loop-mounted
+                                           # ext4, nginx sendfile, cp checked against strace, fio's JSON
+                                           # (where an init system runs, Debian's nginx package also
+                                           # starts a server on :80; the test runs its own)
 )
 bench=(
   googletest libgtest-dev                  # the tests tree, where the benchmarks live
