@@ -51,7 +51,9 @@ Result<std::vector<Hook>> cgio_hooks(KernelView& kernel, ProbeType type, std::ve
       if (p.group != ProgramGroup::cgroup_events && uncounted != nullptr) uncounted->push_back(p.operation);
       continue;
     }
-    any_counted = any_counted || p.group != ProgramGroup::cgroup_events;
+    // io_uring's tracepoint serves every probe type: it does not make the
+    // forced type usable here (the exporter would refuse to start on it alone).
+    any_counted = any_counted || (p.group != ProgramGroup::cgroup_events && !chosen->impl->every_probe_type);
     const BpfObjectSpec* spec = chosen->impl->object;
     auto& obj = objects[spec];
     if (!obj) {
