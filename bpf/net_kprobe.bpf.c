@@ -104,25 +104,10 @@ CGIO_RECV_KPROBE(udp_recvmsg, CGIO_FN_UDP_RECV, cgio_kp_udp_recv, cgio_kp_udp_re
 CGIO_RECV_KPROBE(udpv6_recvmsg, CGIO_FN_UDP6_RECV, cgio_kp_udp6_recv, cgio_kp_udp6_recv_nb,
 		 cgio_kr_udp6_recv)
 
-/* net_transfer: kprobes on the syscall wrappers; the entry keeps the saved
- * user registers (see vfs_kprobe.bpf.c). */
-#define CGIO_TRANSFER_KPROBE(fn, id, entry, exit, in_arg, out_arg)                                 \
-	SEC("kprobe/" CGIO_SYSCALL_FN(fn))                                                         \
-	int BPF_KPROBE(entry, struct pt_regs *regs)                                                \
-	{                                                                                          \
-		cgio_stash(id, (__u64)regs);                                                       \
-		return 0;                                                                          \
-	}                                                                                          \
-	SEC("kretprobe/" CGIO_SYSCALL_FN(fn))                                                      \
-	int BPF_KRETPROBE(exit, long ret)                                                          \
-	{                                                                                          \
-		struct pt_regs *regs = (struct pt_regs *)cgio_take(id);                            \
-		if (regs)                                                                          \
-			cgio_count_transfer_net(in_arg(regs), out_arg(regs), ret);                 \
-		return 0;                                                                          \
-	}
-
-CGIO_TRANSFER_KPROBE(sendfile64, CGIO_FN_SENDFILE64, cgio_kp_net_sendfile64, cgio_kr_net_sendfile64,
-		     PT_REGS_PARM2_CORE_SYSCALL, PT_REGS_PARM1_CORE_SYSCALL)
-CGIO_TRANSFER_KPROBE(splice, CGIO_FN_SPLICE, cgio_kp_net_splice, cgio_kr_net_splice,
-		     PT_REGS_PARM1_CORE_SYSCALL, PT_REGS_PARM3_CORE_SYSCALL)
+/* net_transfer: kprobes on the syscall wrappers (CGIO_SYSCALL_KPROBE). */
+CGIO_SYSCALL_KPROBE(sendfile64, CGIO_FN_SENDFILE64, cgio_kp_net_sendfile64, cgio_kr_net_sendfile64,
+		    cgio_count_transfer_net(PT_REGS_PARM2_CORE_SYSCALL(regs),
+					    PT_REGS_PARM1_CORE_SYSCALL(regs), ret))
+CGIO_SYSCALL_KPROBE(splice, CGIO_FN_SPLICE, cgio_kp_net_splice, cgio_kr_net_splice,
+		    cgio_count_transfer_net(PT_REGS_PARM1_CORE_SYSCALL(regs),
+					    PT_REGS_PARM3_CORE_SYSCALL(regs), ret))

@@ -83,28 +83,8 @@ int BPF_KRETPROBE(cgio_kr_rmdir, long ret)
 	return 0;
 }
 
-/*
- * vfs_transfer and vfs_aio: kprobes on the syscall wrappers (see
- * vfs_fentry.bpf.c for why there). The entry keeps the wrapper's one
- * argument, the saved user registers, and the return reads the syscall's
- * arguments from them.
- */
-#define CGIO_SYSCALL_KPROBE(fn, id, entry, exit, count)                                            \
-	SEC("kprobe/" CGIO_SYSCALL_FN(fn))                                                         \
-	int BPF_KPROBE(entry, struct pt_regs *regs)                                                \
-	{                                                                                          \
-		cgio_stash(id, (__u64)regs);                                                       \
-		return 0;                                                                          \
-	}                                                                                          \
-	SEC("kretprobe/" CGIO_SYSCALL_FN(fn))                                                      \
-	int BPF_KRETPROBE(exit, long ret)                                                          \
-	{                                                                                          \
-		struct pt_regs *regs = (struct pt_regs *)cgio_take(id);                            \
-		if (regs)                                                                          \
-			count;                                                                     \
-		return 0;                                                                          \
-	}
-
+/* vfs_transfer and vfs_aio: kprobes on the syscall wrappers (see
+ * vfs_fentry.bpf.c for why there; CGIO_SYSCALL_KPROBE in cgio_kprobe.bpf.h). */
 CGIO_SYSCALL_KPROBE(copy_file_range, CGIO_FN_COPY_FILE_RANGE, cgio_kp_copy_file_range,
 		    cgio_kr_copy_file_range,
 		    cgio_count_transfer(PT_REGS_PARM1_CORE_SYSCALL(regs),

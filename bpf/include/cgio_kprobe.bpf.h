@@ -14,6 +14,7 @@
 #define CGIO_KPROBE_BPF_H
 
 #include "cgio_common.bpf.h"
+#include "cgio_syscall.bpf.h"
 
 struct cgio_args_key {
 	__u64 pid_tgid;
@@ -69,5 +70,27 @@ static __always_inline __u64 cgio_take(__u64 function)
 
 	return cgio_take2(function, &extra);
 }
+
+/*
+ * A kprobe/kretprobe pair on a syscall's wrapper (CGIO_SYSCALL_FN). The
+ * wrapper's one argument is the saved user registers: the entry keeps it,
+ * and the return runs `count`, which reads the syscall's arguments from
+ * `regs` and its result from `ret`.
+ */
+#define CGIO_SYSCALL_KPROBE(fn, id, entry, exit, count)                                            \
+	SEC("kprobe/" CGIO_SYSCALL_FN(fn))                                                         \
+	int BPF_KPROBE(entry, struct pt_regs *regs)                                                \
+	{                                                                                          \
+		cgio_stash(id, (__u64)regs);                                                       \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("kretprobe/" CGIO_SYSCALL_FN(fn))                                                      \
+	int BPF_KRETPROBE(exit, long ret)                                                          \
+	{                                                                                          \
+		struct pt_regs *regs = (struct pt_regs *)cgio_take(id);                            \
+		if (regs)                                                                          \
+			count;                                                                     \
+		return 0;                                                                          \
+	}
 
 #endif
