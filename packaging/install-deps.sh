@@ -45,6 +45,7 @@ tests=(
 bench=(
   googletest libgtest-dev                  # the tests tree, where the benchmarks live
   bpftrace                                 # the reference the overhead is compared with (0.17)
+  liburing-dev libaio-dev                  # the tests tree needs them; the io_uring and libaio rows
 )
 
 apt-get update

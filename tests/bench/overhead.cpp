@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <fcntl.h>
+#include <libaio.h>
+#include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -43,9 +45,18 @@ constexpr WorkloadSpec kWorkloads[] = {
     {"udp", "UDP send+recv 64 B, loopback", true},
     {"tcp", "TCP send+recv 64 B, loopback", true},
     {"getppid", "getppid (not hooked by cgio)", false},
+    {"uring_write", "io_uring write 4 KiB, tmpfs", true},
+    {"uring_read", "io_uring read 4 KiB, tmpfs", true},
+    {"aio_write", "libaio pwrite 4 KiB, tmpfs", true},
+    {"aio_read", "libaio pread 4 KiB, tmpfs", true},
+    {"copy_file_range", "copy_file_range 4 KiB, tmpfs", true},
 };
 constexpr size_t kWorkloadCount = std::size(kWorkloads);
+constexpr size_t kGetppid = 6;  // the collateral row
 constexpr size_t kIoSize = 64;
+// The rows of the interfaces that move a file's data without read/write
+// syscalls: one request of a page at a time, submitted and completed.
+constexpr size_t kBlockSize = 4096;
 
 // --- the worker ---------------------------------------------------------------
 
@@ -86,6 +97,76 @@ Result<std::pair<Fd, Fd>> tcp_pair() {
   return std::pair{std::move(client), std::move(server)};
 }
 
+// One io_uring, one request in flight: submit a page read or write at offset
+// 0 and wait for its completion (what an event loop does per request).
+class Uring {
+ public:
+  static Result<std::unique_ptr<Uring>> create() {
+    auto u = std::unique_ptr<Uring>(new Uring);
+    if (const int r = io_uring_queue_init(8, &u->ring_, 0); r < 0) return errno_error("io_uring_queue_init", -r);
+    u->ready_ = true;
+    return u;
+  }
+  ~Uring() {
+    if (ready_) io_uring_queue_exit(&ring_);
+  }
+  Uring(const Uring&) = delete;
+  Uring& operator=(const Uring&) = delete;
+
+  bool run(bool write, int fd, char* buf) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) return false;
+    if (write) {
+      io_uring_prep_write(sqe, fd, buf, kBlockSize, 0);
+    } else {
+      io_uring_prep_read(sqe, fd, buf, kBlockSize, 0);
+    }
+    io_uring_cqe* cqe = nullptr;
+    if (io_uring_submit_and_wait(&ring_, 1) != 1 || io_uring_peek_cqe(&ring_, &cqe) != 0) return false;
+    const bool ok = cqe->res == static_cast<int>(kBlockSize);
+    io_uring_cqe_seen(&ring_, cqe);
+    return ok;
+  }
+
+ private:
+  Uring() = default;
+  io_uring ring_{};
+  bool ready_ = false;
+};
+
+// One Linux AIO context, one iocb in flight: io_submit, then io_getevents
+// for its event.
+class Aio {
+ public:
+  static Result<std::unique_ptr<Aio>> create() {
+    auto a = std::unique_ptr<Aio>(new Aio);
+    if (const int r = io_setup(8, &a->ctx_); r < 0) return errno_error("io_setup", -r);
+    return a;
+  }
+  ~Aio() {
+    if (ctx_ != nullptr) io_destroy(ctx_);
+  }
+  Aio(const Aio&) = delete;
+  Aio& operator=(const Aio&) = delete;
+
+  bool run(bool write, int fd, char* buf) {
+    iocb cb{};
+    iocb* cbs[1] = {&cb};
+    if (write) {
+      io_prep_pwrite(&cb, fd, buf, kBlockSize, 0);
+    } else {
+      io_prep_pread(&cb, fd, buf, kBlockSize, 0);
+    }
+    io_event ev{};
+    return io_submit(ctx_, 1, cbs) == 1 && io_getevents(ctx_, 1, 1, &ev, nullptr) == 1 &&
+           static_cast<long>(ev.res) == static_cast<long>(kBlockSize);
+  }
+
+ private:
+  Aio() = default;
+  io_context_t ctx_ = nullptr;
+};
+
 // ns per call of `op` over `n` calls after `warmup` calls; NaN when a call
 // failed (`op` returns false).
 template <typename Op>
@@ -106,14 +187,17 @@ int worker_fail(const std::string& what) {
 
 }  // namespace
 
-// args: <cgroup dir> <cpu> <iterations> <warmup> <tmpfs file>
+// args: <cgroup dir> <cpu> <iterations> <warmup> <tmpfs file> <second tmpfs file>
 int overhead_worker(const std::vector<std::string>& args) {
-  if (args.size() != 5) return worker_fail("usage: --worker overhead <cgroup> <cpu> <iterations> <warmup> <file>");
+  if (args.size() != 6) {
+    return worker_fail("usage: --worker overhead <cgroup> <cpu> <iterations> <warmup> <file> <copy target>");
+  }
   const std::string& cgroup = args[0];
   const int cpu = std::stoi(args[1]);
   const uint64_t n = std::stoull(args[2]);
   const uint64_t warmup = std::stoull(args[3]);
   const std::string& path = args[4];
+  const std::string& copy_path = args[5];
 
   // Everything from here on happens in the workload's cgroup: every counted
   // operation is tallied below so the orchestrator can compare.
@@ -121,8 +205,15 @@ int overhead_worker(const std::vector<std::string>& args) {
   if (auto r = pin_to_cpu(cpu); !r) return worker_fail(r.error().message);
   Fd file(open(path.c_str(), O_RDWR | O_CLOEXEC));
   Fd devnull(open("/dev/null", O_WRONLY | O_CLOEXEC));
-  if (!file.valid() || !devnull.valid()) return worker_fail("open " + path + " or /dev/null");
-  const uint64_t setup_opens = 2;
+  Fd copy(open(copy_path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!file.valid() || !devnull.valid() || !copy.valid()) {
+    return worker_fail("open " + path + ", " + copy_path + " or /dev/null");
+  }
+  const uint64_t setup_opens = 3;
+  auto uring = Uring::create();
+  if (!uring) return worker_fail(uring.error().message);
+  auto aio = Aio::create();
+  if (!aio) return worker_fail(aio.error().message);
   auto udp = udp_pair();
   if (!udp) return worker_fail(udp.error().message);
   auto tcp = tcp_pair();
@@ -131,6 +222,9 @@ int overhead_worker(const std::vector<std::string>& args) {
   const int utx = udp->first.get(), urx = udp->second.get(), tcl = tcp->first.get(), tsv = tcp->second.get();
   const char* file_path = path.c_str();
   char buf[kIoSize] = {'c', 'g', 'i', 'o'};
+  alignas(4096) static char block[kBlockSize];
+  std::fill(std::begin(block), std::end(block), 'b');
+  const int cf = copy.get();
   constexpr auto io = static_cast<ssize_t>(kIoSize);
 
   double ns[kWorkloadCount];
@@ -145,6 +239,14 @@ int overhead_worker(const std::vector<std::string>& args) {
   ns[5] = time_loop(warmup, n,
                     [&] { return send(tcl, buf, kIoSize, 0) == io && recv(tsv, buf, kIoSize, MSG_WAITALL) == io; });
   ns[6] = time_loop(warmup, n, [] { return syscall(SYS_getppid) > 0; });
+  ns[7] = time_loop(warmup, n, [&] { return (*uring)->run(true, f, block); });
+  ns[8] = time_loop(warmup, n, [&] { return (*uring)->run(false, f, block); });
+  ns[9] = time_loop(warmup, n, [&] { return (*aio)->run(true, f, block); });
+  ns[10] = time_loop(warmup, n, [&] { return (*aio)->run(false, f, block); });
+  ns[11] = time_loop(warmup, n, [&] {
+    loff_t in = 0, out = 0;
+    return copy_file_range(f, &in, cf, &out, kBlockSize, 0) == static_cast<ssize_t>(kBlockSize);
+  });
 
   std::ostringstream out;
   for (size_t w = 0; w < kWorkloadCount; ++w) {
@@ -152,11 +254,13 @@ int overhead_worker(const std::vector<std::string>& args) {
     out << "ns " << kWorkloads[w].id << " " << fixed(ns[w], 2) << "\n";
   }
   // What cgio must have counted for this cgroup (every other counter: 0).
-  const uint64_t ops = n + warmup, bytes = ops * kIoSize;
-  out << "count cgio_vfs_writes_total " << ops << "\n"
-      << "count cgio_vfs_write_bytes_total " << bytes << "\n"
-      << "count cgio_vfs_reads_total " << ops << "\n"
-      << "count cgio_vfs_read_bytes_total " << bytes << "\n"
+  // Files: pwrite/pread of kIoSize; io_uring, libaio and copy_file_range
+  // (a read of the source and a write of the target) of kBlockSize each.
+  const uint64_t ops = n + warmup, bytes = ops * kIoSize, blocks = ops * kBlockSize;
+  out << "count cgio_vfs_writes_total " << 4 * ops << "\n"
+      << "count cgio_vfs_write_bytes_total " << bytes + 3 * blocks << "\n"
+      << "count cgio_vfs_reads_total " << 4 * ops << "\n"
+      << "count cgio_vfs_read_bytes_total " << bytes + 3 * blocks << "\n"
       << "count cgio_vfs_opens_total " << ops + setup_opens << "\n";
   for (const char* proto : {"udp", "tcp"}) {
     const std::string labels = std::string("{family=ipv4,protocol=") + proto + "}";
@@ -190,10 +294,11 @@ struct WorkerRun {
   std::map<std::string, uint64_t> counts;  // what cgio must report
 };
 
-Result<WorkerRun> run_worker(const Context& ctx, const std::string& cgroup_dir, const std::string& file, int cpu) {
+Result<WorkerRun> run_worker(const Context& ctx, const std::string& cgroup_dir, const std::string& file,
+                             const std::string& copy_target, int cpu) {
   const Settings& s = ctx.settings;
   auto child = ChildProcess::spawn({s.self, "--worker", "overhead", cgroup_dir, std::to_string(cpu),
-                                    std::to_string(s.iterations), std::to_string(s.warmup), file});
+                                    std::to_string(s.iterations), std::to_string(s.warmup), file, copy_target});
   if (!child) return child.error();
   // Generous: 200 µs per operation is far slower than anything here.
   const auto timeout_ms =
@@ -400,12 +505,12 @@ Result<void> run_overhead(Context& ctx) {
 
   auto tmpfs = Tmpfs::create();
   if (!tmpfs) return tmpfs.error();
-  const std::string file = tmpfs->dir() + "/data";
-  {
-    Fd f(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-    const std::string block(4096, 'x');
+  const std::string file = tmpfs->dir() + "/data", copy_target = tmpfs->dir() + "/copy";
+  for (const std::string& path : {file, copy_target}) {
+    Fd f(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    const std::string block(kBlockSize, 'x');
     if (!f.valid() || write(f.get(), block.data(), block.size()) != static_cast<ssize_t>(block.size())) {
-      return errno_error("create " + file, errno);
+      return errno_error("create " + path, errno);
     }
   }
 
@@ -476,7 +581,7 @@ Result<void> run_overhead(Context& ctx) {
         }
       }
 
-      auto run = run_worker(ctx, cg->dir(), file, cpu);
+      auto run = run_worker(ctx, cg->dir(), file, copy_target, cpu);
       if (!run) return run.error().context(where);
       for (size_t w = 0; w < kWorkloadCount; ++w) ns[c][w].push_back(run->ns[w]);
 
@@ -497,15 +602,34 @@ Result<void> run_overhead(Context& ctx) {
         // out: joining the cgroup (cgroup.procs) and the worker's report (a pipe).
         const uint64_t ops = s.iterations + s.warmup;
         const auto got = bpftrace_counts(bpftrace->output(), cg->id());
-        const uint64_t want_writes = 2 * ops + 2;  // pwrite, /dev/null, 2 others
-        const uint64_t got_writes = got.contains("writes") ? got.at("writes") : 0;
-        const uint64_t got_reads = got.contains("reads") ? got.at("reads") : 0;
-        if (got_writes != want_writes || got_reads != ops) {
-          notes += "- **bpftrace, round " + std::to_string(round + 1) + ": counted " + std::to_string(got_writes) +
-                   " writes and " + std::to_string(got_reads) + " reads, expected " + std::to_string(want_writes) +
-                   " and " + std::to_string(ops) + "**.\n";
+        const uint64_t blocks = ops * kBlockSize;
+        const std::map<std::string, uint64_t> want{
+            {"writes", 2 * ops + 2},  // pwrite, /dev/null, the 2 others
+            {"reads", ops},
+            {"uring_writes", ops},
+            {"uring_write_bytes", blocks},
+            {"uring_reads", ops},
+            {"uring_read_bytes", blocks},
+            {"aio_writes", ops},
+            {"aio_write_bytes", blocks},
+            {"aio_reads", ops},
+            {"aio_read_bytes", blocks},
+            {"copies", ops},
+            {"copy_bytes", blocks},
+        };
+        std::string wrong;
+        for (const auto& [map, expected] : want) {
+          const uint64_t value = got.contains(map) ? got.at(map) : 0;
+          if (value != expected) {
+            wrong += " @" + map + " " + std::to_string(value) + " (expected " + std::to_string(expected) + ")";
+          }
+        }
+        if (!wrong.empty()) {
+          notes += "- **bpftrace, round " + std::to_string(round + 1) + ": counted" + wrong + "**.\n";
         } else if (round == 0) {
-          checks.push_back("bpftrace: counted the workload's writes and reads (its maps, after every round)");
+          checks.push_back(
+              "bpftrace: counted the workload's reads, writes, io_uring and libaio requests and copy_file_range "
+              "calls (its maps, after every round)");
         }
       }
     }
@@ -587,7 +711,7 @@ Result<void> run_overhead(Context& ctx) {
     // Both hook sets put every syscall on the same slow path, so the two
     // are expected equal; a difference smaller than the rounds' own scatter
     // (median absolute deviation) is called so.
-    const size_t g = kWorkloadCount - 1;  // getppid
+    const size_t g = kGetppid;
     const double over = added(c, g) - added(f, g);
     std::vector<double> deviations;
     for (double v : ns[c][g]) deviations.push_back(std::fabs(v - med[c][g]));
