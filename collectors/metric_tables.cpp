@@ -54,6 +54,14 @@ std::vector<MetricSpec> vfs_metrics(bool with_read_write) {
       single("cgio_vfs_rmdir_errors_total",
              "Number of rmdir calls and unlinkat calls with AT_REMOVEDIR that returned an error.",
              CGIO_VFS_RMDIR_ERRORS),
+      single("cgio_vfs_mmap_pagein_bytes_total",
+             "Bytes of regular files brought into the page cache by this cgroup's page faults on file mappings "
+             "(whole folios, readahead included; a mapped page already cached adds nothing).",
+             CGIO_VFS_MMAP_PAGEIN_BYTES),
+      single("cgio_vfs_mmap_dirtied_bytes_total",
+             "Bytes of regular files' page cache made dirty by this cgroup's stores through shared file mappings "
+             "(whole folios, each time a clean folio becomes dirty: what writeback will write).",
+             CGIO_VFS_MMAP_DIRTIED_BYTES),
   };
   if (!with_read_write) all.erase(all.begin(), all.begin() + CGIO_VFS_OPENS);
   return all;

@@ -49,6 +49,8 @@ struct cgio_config {
 	 * bpf/pt_regs_offset.bpf.c; 0: not measured, programs call
 	 * bpf_task_pt_regs(). */
 	__u32 pt_regs_offset;
+	/* The kernel's page size in bytes (folios are counted in pages). */
+	__u32 page_size;
 };
 
 #endif

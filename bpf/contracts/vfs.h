@@ -30,6 +30,10 @@ enum cgio_vfs_counter {
 	CGIO_VFS_MKDIR_ERRORS,
 	CGIO_VFS_RMDIRS,
 	CGIO_VFS_RMDIR_ERRORS,
+	/* Memory-mapped files (bpf/mmap.bpf.c): bytes of the folios faults
+	 * brought into the page cache and of those stores made dirty. */
+	CGIO_VFS_MMAP_PAGEIN_BYTES,
+	CGIO_VFS_MMAP_DIRTIED_BYTES,
 	CGIO_VFS_COUNTER_MAX,
 };
 

@@ -104,6 +104,32 @@ struct task_struct {
 	struct files_struct *files;
 	struct css_set *cgroups;
 	struct nsproxy *nsproxy;
+	/* Set while the task handles a page fault it took in user mode
+	 * (CONFIG_MEMCG, which every distribution kernel has). */
+	unsigned int in_user_fault : 1;
+};
+
+/*
+ * The page cache (include/linux/mm_types.h, fs.h). A folio's first word is
+ * its flags in every version (an unsigned long, memdesc_flags_t since 6.17,
+ * which is why mmap.bpf.c reads it by address); a large folio (PG_head) has
+ * its page count in _nr_pages (6.10+) or _folio_nr_pages (before).
+ */
+struct address_space {
+	struct inode *host;
+};
+
+struct folio {
+	struct address_space *mapping;
+	unsigned int _nr_pages;
+};
+
+struct folio___old {
+	unsigned int _folio_nr_pages;
+};
+
+enum pageflags {
+	PG_head = 6,
 };
 
 /* include/uapi/linux/openat2.h; do_sys_openat2() gets a kernel copy. */

@@ -3,6 +3,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <malloc.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -182,6 +183,7 @@ Result<Gathered> gather(const Options& opts) {
     cfg.v1_subsys_id = *ssid;
   }
   cfg.init_cgroupns_inum = kInitCgroupNsInum;
+  cfg.page_size = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
   if (opts.collector_vfs) {  // only the VFS syscall exit programs read the registers
     if (auto offset = measure_pt_regs_offset(opts.btf_path)) {
       cfg.pt_regs_offset = *offset;

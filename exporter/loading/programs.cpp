@@ -12,6 +12,7 @@
 
 #include "cgio_cgroup_events.skel.h"
 #include "cgio_io_uring.skel.h"
+#include "cgio_mmap.skel.h"
 #include "cgio_net_fentry.skel.h"
 #include "cgio_net_kprobe.skel.h"
 #include "cgio_net_tp_btf.skel.h"
@@ -73,6 +74,7 @@ const BpfObjectSpec kNetFentry = CGIO_SKELETON_OBJECT("cgio_net_fx", cgio_net_fe
 const BpfObjectSpec kNetKprobe = CGIO_SKELETON_OBJECT("cgio_net_kp", cgio_net_kprobe);
 const BpfObjectSpec kNetTpBtf = CGIO_SKELETON_OBJECT("cgio_net_tpbtf", cgio_net_tp_btf);
 const BpfObjectSpec kIoUring = CGIO_SKELETON_OBJECT("cgio_io_uring", cgio_io_uring);
+const BpfObjectSpec kMmap = CGIO_SKELETON_OBJECT("cgio_mmap", cgio_mmap);
 const BpfObjectSpec kCgroupEvents = CGIO_SKELETON_OBJECT("cgio_cg_events", cgio_cgroup_events);
 
 constexpr KernelRange kAny{};
@@ -129,6 +131,40 @@ Result<void> needs_io_uring_complete_with_request(const KernelFacts& k) {
   }
   if (!k.btf->has_member("io_kiocb", "cqe")) {
     return Error{"io_uring requests carry no cqe (before 5.19): the completion's operation is unknown"};
+  }
+  return {};
+}
+
+// Whether tracepoint `event`'s argument `index` (0: the first after the
+// context) is a pointer to struct `name`, from its btf_trace_<event>
+// typedef (a pointer to the probe's prototype, whose first parameter is the
+// context).
+bool tracepoint_arg_is(const KernelFacts& k, std::string_view event, unsigned index, std::string_view name) {
+  if (k.btf == nullptr) return false;
+  const struct btf* btf = k.btf->vmlinux();
+  const std::string typedef_name = "btf_trace_" + std::string(event);
+  const int id = btf__find_by_name_kind(btf, typedef_name.c_str(), BTF_KIND_TYPEDEF);
+  if (id <= 0) return false;
+  const btf_type* t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);  // the pointer
+  if (t == nullptr || !btf_is_ptr(t)) return false;
+  t = btf__type_by_id(btf, t->type);
+  if (t == nullptr || !btf_is_func_proto(t) || btf_vlen(t) <= index + 1) return false;
+  const btf_type* arg = btf__type_by_id(btf, btf_params(t)[index + 1].type);
+  if (arg == nullptr || !btf_is_ptr(arg)) return false;
+  arg = btf__type_by_id(btf, arg->type);
+  return arg != nullptr && btf_is_struct(arg) && name == btf__name_by_offset(btf, arg->name_off);
+}
+
+// The page cache tracepoints pass folios since the 5.16-5.18 conversion; the
+// fault flag is in task_struct with CONFIG_MEMCG.
+Result<void> needs_folio_tracepoints_and_fault_flag(const KernelFacts& k) {
+  for (const char* event : {"mm_filemap_add_to_page_cache", "writeback_dirty_folio"}) {
+    if (!tracepoint_arg_is(k, event, 0, "folio")) {
+      return Error{std::string("kernel BTF has no tracepoint ") + event + " passing a struct folio"};
+    }
+  }
+  if (!k.btf->has_member("task_struct", "in_user_fault")) {
+    return Error{"task_struct has no in_user_fault flag (a kernel without CONFIG_MEMCG): faults cannot be told apart"};
   }
   return {};
 }
@@ -360,6 +396,24 @@ std::vector<Implementation> build() {
                          needs_io_uring_complete_with_request};
     uring.every_probe_type = true;
     add(std::move(uring));
+  }
+
+  // Memory-mapped files: the page cache's folio tracepoints under every
+  // probe type (bpf/mmap.bpf.c: no function hook sees a store through a
+  // mapping either).
+  {
+    Implementation mmap{"vfs_mmap",
+                        ProgramGroup::vfs,
+                        ProbeType::tracepoint,
+                        "tp_btf",
+                        kAny,
+                        &kMmap,
+                        {"cgio_mmap_pagein", "cgio_mmap_dirty"},
+                        {},
+                        {"btf:mm_filemap_add_to_page_cache", "btf:writeback_dirty_folio"},
+                        needs_folio_tracepoints_and_fault_flag};
+    mmap.every_probe_type = true;
+    add(std::move(mmap));
   }
 
   // --- net ------------------------------------------------------------------

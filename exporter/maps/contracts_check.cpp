@@ -22,7 +22,7 @@ constexpr bool kPlainData = std::is_standard_layout_v<T>&& std::is_trivially_cop
 // --- cgio_vfs: per-CPU hash, key __u64 cgroup id, value cgio_vfs_value ------
 static_assert(kPlainData<cgio_vfs_value>);
 static_assert(sizeof(cgio_vfs_value) == CGIO_VFS_COUNTER_MAX * sizeof(uint64_t));
-static_assert(CGIO_VFS_COUNTER_MAX == 16, "metric_tables.cpp has one family per counter");
+static_assert(CGIO_VFS_COUNTER_MAX == 18, "metric_tables.cpp has one family per counter");
 static_assert(offsetof(cgio_vfs_value, counter) == 0);
 static_assert(sizeof(cgio_vfs_value) % 8 == 0, "per-CPU values are laid out 8-byte aligned");
 static_assert(+CGIO_VFS_READ_BYTES == +CGIO_VFS_READS + +CGIO_OFF_BYTES);
@@ -34,7 +34,9 @@ static_assert(CGIO_VFS_OPEN_ERRORS == CGIO_VFS_OPENS + 1 && CGIO_VFS_CREATE_ERRO
                   CGIO_VFS_UNLINK_ERRORS == CGIO_VFS_UNLINKS + 1 && CGIO_VFS_MKDIR_ERRORS == CGIO_VFS_MKDIRS + 1 &&
                   CGIO_VFS_RMDIR_ERRORS == CGIO_VFS_RMDIRS + 1,
               "cgio_count_call() counts errors in the slot after the calls");
-static_assert(CGIO_VFS_RMDIR_ERRORS + 1 == CGIO_VFS_COUNTER_MAX, "no counter after the last error slot");
+static_assert(CGIO_VFS_MMAP_PAGEIN_BYTES == CGIO_VFS_RMDIR_ERRORS + 1 &&
+                  CGIO_VFS_MMAP_DIRTIED_BYTES + 1 == CGIO_VFS_COUNTER_MAX,
+              "the mmap byte counters follow the calls and errors");
 
 // --- cgio_net: per-CPU hash, key __u64 cgroup id, value cgio_net_value ------
 static_assert(kPlainData<cgio_net_value>);
@@ -72,13 +74,14 @@ static_assert(CGIO_LOST_FULL == 0 && CGIO_LOST_NOMEM == 1 && CGIO_LOST_BUSY == 2
 
 // --- .rodata cgio_cfg: struct cgio_config, written before load -------------
 static_assert(kPlainData<cgio_config>);
-static_assert(sizeof(cgio_config) == 24);
+static_assert(sizeof(cgio_config) == 28);
 static_assert(offsetof(cgio_config, include_pseudo_fs) == 0);
 static_assert(offsetof(cgio_config, mountpoints) == 4);
 static_assert(offsetof(cgio_config, cgroup_v1) == 8);
 static_assert(offsetof(cgio_config, v1_subsys_id) == 12);
 static_assert(offsetof(cgio_config, init_cgroupns_inum) == 16);
 static_assert(offsetof(cgio_config, pt_regs_offset) == 20);
+static_assert(offsetof(cgio_config, page_size) == 24);
 
 // --- cgio_cgroup_events: ring buffer of struct cgio_cgroup_event -----------
 static_assert(kPlainData<cgio_cgroup_event>);

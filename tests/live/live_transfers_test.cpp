@@ -314,15 +314,56 @@ TEST_F(LiveTransfers, SendmmsgAndRecvmmsgCountEveryMessage) {
   expect_cgroup_counts(scrape_shared(), cg.path(), net("ipv4", "udp", MMSG_COUNT, bytes, MMSG_COUNT, bytes));
 }
 
+// --- memory-mapped files ----------------------------------------------------
+
+// The mmap scenario's file (tests/trigger/cgio_trigger.c): MMAP_PAGES pages.
+constexpr uint64_t MMAP_PAGES = 256;
+
+// On ext4 (writeback): a mapped read of the evicted file pages all of it in
+// once, two rounds of stores (an msync between) dirty it twice, a private
+// mapping's stores nothing; the write() that made the file stays a write.
+TEST_F(LiveTransfers, MmapPageInAndDirtiedBytesOnExt4) {
+  CGIO_SKIP_IF_UNCOUNTED("vfs_mmap");
+  LoopExt4 fs;
+  if (fs.dir().empty()) GTEST_SKIP() << fs.error();
+  TestCgroup cg("mmap");
+  run_trigger(cg.dir(), {"mmap", fs.dir()});
+  const uint64_t file = MMAP_PAGES * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  expect_cgroup_counts(scrape_shared(), cg.path(),
+                       {{"cgio_vfs_writes_total", 1},
+                        {"cgio_vfs_write_bytes_total", file},
+                        {"cgio_vfs_opens_total", 1},
+                        {"cgio_vfs_creates_total", 1},
+                        {"cgio_vfs_unlinks_total", 1},
+                        {"cgio_vfs_mmap_pagein_bytes_total", file},
+                        {"cgio_vfs_mmap_dirtied_bytes_total", 2 * file}});
+}
+
+// tmpfs keeps no writeback accounting: the same scenario counts no mmap
+// bytes there (README: what cgio cannot see).
+TEST_F(LiveTransfers, MmapOnTmpfsCountsNoMappedBytes) {
+  CGIO_SKIP_IF_UNCOUNTED("vfs_mmap");
+  Tmpfs fs;
+  TestCgroup cg("mmap-tmpfs");
+  run_trigger(cg.dir(), {"mmap", fs.dir(), "--cached"});
+  const uint64_t file = MMAP_PAGES * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  expect_cgroup_counts(scrape_shared(), cg.path(),
+                       {{"cgio_vfs_writes_total", 1},
+                        {"cgio_vfs_write_bytes_total", file},
+                        {"cgio_vfs_opens_total", 1},
+                        {"cgio_vfs_creates_total", 1},
+                        {"cgio_vfs_unlinks_total", 1}});
+}
+
 // --- the new operations' self metrics --------------------------------------
 
 // Each new operation is reported, attached unless this run declares it
-// uncounted; io_uring is counted through its tracepoint whatever the probe
-// type asked for.
+// uncounted; io_uring and mmap are counted through their tracepoints
+// whatever the probe type asked for.
 TEST_F(LiveTransfers, SelfMetricsReportTheNewOperations) {
   const Metrics m = scrape_shared();
   const std::string want_type = expected_probe_type();
-  for (const char* op : {"vfs_io_uring", "vfs_aio", "vfs_transfer", "net_transfer"}) {
+  for (const char* op : {"vfs_io_uring", "vfs_mmap", "vfs_aio", "vfs_transfer", "net_transfer"}) {
     const auto s = find_sample_with(m, "cgio_bpf_program_attached", {{"program", op}});
     ASSERT_TRUE(s) << op << " is not reported";
     if (expected_uncounted(op)) {
@@ -331,7 +372,7 @@ TEST_F(LiveTransfers, SelfMetricsReportTheNewOperations) {
     }
     EXPECT_EQ(s->value, 1.0) << op << " is not attached; exporter log:\n" << exporter_->log();
     EXPECT_EQ(find_sample(m, "cgio_bpf_program_misses_total", {{"program", op}}), 0.0) << op;
-    if (std::string(op) == "vfs_io_uring") {
+    if (std::string(op) == "vfs_io_uring" || std::string(op) == "vfs_mmap") {
       EXPECT_EQ(s->labels.at("probe_type"), "tracepoint") << op;
     } else if (!want_type.empty()) {
       EXPECT_EQ(s->labels.at("probe_type"), want_type) << op;

@@ -36,7 +36,13 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::vector<std:
     // ignored, and ignored signals survive exec: bpftrace stops on SIGINT.
     for (int sig : {SIGINT, SIGTERM, SIGPIPE}) signal(sig, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    execv(args[0], args.data());
+    // A bare name is looked up in PATH (mkfs.ext4, mount); a failed exec
+    // says so in the output, where the caller's message shows it.
+    execvp(args[0], args.data());
+    const char* why = std::strerror(errno);  // no allocation after fork
+    for (const char* part : {"exec ", static_cast<const char*>(args[0]), ": ", why, "\n"}) {
+      (void)!write(STDERR_FILENO, part, std::strlen(part));
+    }
     _exit(127);
   }
   close(pipefd[1]);

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -764,6 +765,91 @@ static int source_file(const char *path, int size)
 	return fd;
 }
 
+/* --- memory-mapped files ---------------------------------------------- */
+
+/* Pages of the mmap scenario's file (1 MiB with 4 KiB pages). */
+#define MMAP_PAGES 256
+
+/* Pages of `map` (`len` bytes) in the page cache, from mincore. */
+static long resident_pages(void *map, size_t len, long page)
+{
+	static unsigned char vec[MMAP_PAGES];
+	long n = 0;
+
+	expect(mincore(map, len, vec), 0, "mincore");
+	for (size_t i = 0; i < len / (size_t)page; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/*
+ * A file of MMAP_PAGES pages on a filesystem with writeback (ext4; tmpfs
+ * keeps no such accounting and counts nothing), written with write(),
+ * fsynced and evicted from the page cache (checked with mincore), then:
+ *   read through a shared mapping, one byte per page: the faults bring the
+ *     whole file in (pagein = MMAP_PAGES pages);
+ *   stored to through a shared mapping, one byte per page, and msync'ed:
+ *     every folio dirtied once (MMAP_PAGES pages), and again after the
+ *     msync made them clean (another MMAP_PAGES pages);
+ *   stored to through a private mapping: copy on write, nothing.
+ * Counts: opens 1, creates 1, writes 1 (MMAP_PAGES pages), unlinks 1,
+ * mmap pagein MMAP_PAGES pages, mmap dirtied 2 * MMAP_PAGES pages.
+ * With --cached (tmpfs, whose pages cannot be evicted) the file stays in
+ * memory and the same steps run without the eviction.
+ */
+static void scenario_mmap(const char *dir, int evict)
+{
+	const char *f = join(dir, "mapped");
+	const long page = sysconf(_SC_PAGESIZE);
+	const size_t len = (size_t)MMAP_PAGES * (size_t)page;
+	char *data = malloc(len);
+	volatile char *map;
+	volatile char sum = 0;
+	int fd;
+
+	if (!data)
+		fail("malloc");
+	memset(data, 'm', len);
+	fd = expect_fd(open(f, O_CREAT | O_EXCL | O_RDWR, 0600), "open mapped file");
+	expect(write(fd, data, len), (long)len, "write mapped file");
+	expect(fsync(fd), 0, "fsync mapped file");
+	if (evict)
+		expect(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0, "fadvise DONTNEED");
+
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		fail("mmap MAP_SHARED");
+	if (evict && resident_pages((void *)map, len, page) != 0) {
+		errno = 0;
+		fail("%ld pages of the file still cached after fsync and POSIX_FADV_DONTNEED",
+		     resident_pages((void *)map, len, page));
+	}
+	for (size_t i = 0; i < len; i += (size_t)page)
+		sum += map[i];
+	if (resident_pages((void *)map, len, page) != MMAP_PAGES) {
+		errno = 0;
+		fail("reading every page left %ld of %d cached",
+		     resident_pages((void *)map, len, page), MMAP_PAGES);
+	}
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < len; i += (size_t)page)
+			map[i] = (char)('a' + round);
+		expect(msync((void *)map, len, MS_SYNC), 0, "msync");
+	}
+	expect(munmap((void *)map, len), 0, "munmap shared");
+
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		fail("mmap MAP_PRIVATE");
+	for (size_t i = 0; i < len; i += (size_t)page)
+		map[i] = 'p';
+	expect(munmap((void *)map, len), 0, "munmap private");
+	(void)sum;
+	close(fd);
+	free(data);
+	expect(unlink(f), 0, "unlink mapped file");
+}
+
 /*
  * copy_file_range within one tmpfs (the kernel copies through its splice
  * path): 3 copies of 1001, 1303, 1696 bytes, one at the end of the source
@@ -1103,6 +1189,8 @@ static void run(int argc, char **argv)
 		scenario_peek_udp();
 	else if (!strcmp(s, "mmsg-udp"))
 		scenario_mmsg_udp();
+	else if (!strcmp(s, "mmap") && arg)
+		scenario_mmap(arg, !(arg2 && !strcmp(arg2, "--cached")));
 	else {
 		fprintf(stderr, "cgio_trigger: unknown scenario or missing argument: %s\n", s);
 		_exit(2);

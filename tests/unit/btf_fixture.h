@@ -30,7 +30,8 @@ class BtfBuilder {
     types_["void *"] = btf__add_ptr(b_, 0);
     types_["long *"] = btf__add_ptr(b_, types_["long"]);
     types_["int *"] = btf__add_ptr(b_, types_["int"]);
-    for (const char* s : {"file", "sock", "msghdr", "page", "iovec", "filename", "open_how", "pt_regs"}) {
+    for (const char* s :
+         {"file", "sock", "msghdr", "page", "iovec", "filename", "open_how", "pt_regs", "folio", "address_space"}) {
       const int st = btf__add_struct(b_, s, 0);
       types_[std::string("struct ") + s + " *"] = btf__add_ptr(b_, st);
     }
@@ -46,8 +47,13 @@ class BtfBuilder {
     btf__add_func(b_, name.c_str(), BTF_FUNC_GLOBAL, proto);
     return *this;
   }
-  BtfBuilder& tracepoint(const std::string& name) {
+  // A tracepoint's btf_trace_<name>: a pointer to void (void *ctx, params...).
+  BtfBuilder& tracepoint(const std::string& name, const std::vector<std::string>& params = {}) {
     const int proto = btf__add_func_proto(b_, 0);
+    btf__add_func_param(b_, "__data", types_.at("void *"));
+    for (size_t i = 0; i < params.size(); ++i) {
+      btf__add_func_param(b_, ("p" + std::to_string(i)).c_str(), types_.at(params[i]));
+    }
     btf__add_typedef(b_, ("btf_trace_" + name).c_str(), btf__add_ptr(b_, proto));
     return *this;
   }
@@ -94,6 +100,7 @@ struct KernelShape {
   bool rdonly_cast = false;      // the bpf_rdonly_cast kfunc (6.2+)
   bool bpf_loop = false;         // the bpf_loop helper (5.17+)
   bool io_uring_req = false;     // io_uring_complete with the request, io_kiocb.cqe (5.19+)
+  bool folio_tps = false;        // the page cache tracepoints pass folios (5.18+)
 };
 
 inline KernelBtf shaped_btf(const KernelShape& k) {
@@ -137,6 +144,13 @@ inline KernelBtf shaped_btf(const KernelShape& k) {
   b.with_struct("io_kiocb",
                 k.io_uring_req ? std::vector<std::string>{"opcode", "cqe"} : std::vector<std::string>{"opcode"});
   if (k.rdonly_cast) b.fn("bpf_rdonly_cast", "void *", {"void *", "uint"});
+  if (k.folio_tps) {
+    b.tracepoint("mm_filemap_add_to_page_cache", {"struct folio *"})
+        .tracepoint("writeback_dirty_folio", {"struct folio *", "struct address_space *"});
+  } else {
+    b.tracepoint("mm_filemap_add_to_page_cache", {"struct page *"});
+  }
+  b.with_struct("task_struct", {"flags", "in_user_fault"});
   return b.build();
 }
 

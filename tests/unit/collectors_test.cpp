@@ -201,12 +201,12 @@ TEST(MetricTables, MountTableLabelsEveryListedMountAndOther) {
 TEST(MetricTables, VfsContractNamesAndSlots) {
   const auto table = vfs_metrics();
   const std::vector<std::string> names = {
-      "cgio_vfs_reads_total",         "cgio_vfs_read_bytes_total",   "cgio_vfs_read_errors_total",
-      "cgio_vfs_writes_total",        "cgio_vfs_write_bytes_total",  "cgio_vfs_write_errors_total",
-      "cgio_vfs_opens_total",         "cgio_vfs_open_errors_total",  "cgio_vfs_creates_total",
-      "cgio_vfs_create_errors_total", "cgio_vfs_unlinks_total",      "cgio_vfs_unlink_errors_total",
-      "cgio_vfs_mkdirs_total",        "cgio_vfs_mkdir_errors_total", "cgio_vfs_rmdirs_total",
-      "cgio_vfs_rmdir_errors_total"};
+      "cgio_vfs_reads_total",         "cgio_vfs_read_bytes_total",        "cgio_vfs_read_errors_total",
+      "cgio_vfs_writes_total",        "cgio_vfs_write_bytes_total",       "cgio_vfs_write_errors_total",
+      "cgio_vfs_opens_total",         "cgio_vfs_open_errors_total",       "cgio_vfs_creates_total",
+      "cgio_vfs_create_errors_total", "cgio_vfs_unlinks_total",           "cgio_vfs_unlink_errors_total",
+      "cgio_vfs_mkdirs_total",        "cgio_vfs_mkdir_errors_total",      "cgio_vfs_rmdirs_total",
+      "cgio_vfs_rmdir_errors_total",  "cgio_vfs_mmap_pagein_bytes_total", "cgio_vfs_mmap_dirtied_bytes_total"};
   ASSERT_EQ(table.size(), names.size());
   for (size_t i = 0; i < names.size(); ++i) {
     EXPECT_EQ(table[i].name, names[i]);

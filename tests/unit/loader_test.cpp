@@ -198,10 +198,11 @@ TEST(Catalogue, EveryOperationHasAnImplementationAndNoProgramServesTwoOperations
   }
   EXPECT_EQ(operations(ProgramGroup::vfs),
             (std::vector<std::string_view>{"vfs_read", "vfs_write", "vfs_open", "vfs_mkdir", "vfs_unlink", "vfs_rmdir",
-                                           "vfs_transfer", "vfs_aio", "vfs_io_uring"}));
-  // The io_uring completions: one tracepoint program under every probe type.
+                                           "vfs_transfer", "vfs_aio", "vfs_io_uring", "vfs_mmap"}));
+  // The io_uring completions and the page cache's folio events: one
+  // tracepoint program each under every probe type.
   for (const auto& impl : catalogue()) {
-    if (impl.operation == "vfs_io_uring") {
+    if (impl.operation == "vfs_io_uring" || impl.operation == "vfs_mmap") {
       EXPECT_TRUE(impl.every_probe_type);
       EXPECT_EQ(impl.probe_type, ProbeType::tracepoint);
     }

@@ -42,9 +42,9 @@ const Choice& choice(const std::vector<OperationPlan>& plan, std::string_view op
 
 KernelShape v5_8() { return {true, 6, true, false, false, true}; }
 KernelShape v5_12() { return {true, 6, true, false, false, true}; }
-KernelShape v6_3() { return {false, 5, true, true, true, true, true, true, true}; }
-KernelShape v6_15() { return {false, 5, false, true, true, true, true, true, true}; }
-KernelShape v6_19() { return {false, 4, false, true, true, true, true, true, true}; }
+KernelShape v6_3() { return {false, 5, true, true, true, true, true, true, true, true}; }
+KernelShape v6_15() { return {false, 5, false, true, true, true, true, true, true, true}; }
+KernelShape v6_19() { return {false, 4, false, true, true, true, true, true, true, true}; }
 
 struct Generation {
   const char* name;
@@ -69,6 +69,16 @@ TEST_P(Generations, PickTheVariantWrittenForThem) {
       ASSERT_EQ(p.choices.size(), 1u);
       EXPECT_EQ(p.choices[0].type, ProbeType::tracepoint);
       EXPECT_EQ(p.choices[0].usable(), g.shape.io_uring_req) << p.choices[0].reason;
+      continue;
+    }
+    if (p.operation == "vfs_mmap") {
+      // The page cache's folio tracepoints, for every probe type.
+      ASSERT_EQ(p.choices.size(), 1u);
+      EXPECT_EQ(p.choices[0].type, ProbeType::tracepoint);
+      EXPECT_EQ(p.choices[0].usable(), g.shape.folio_tps) << p.choices[0].reason;
+      if (!g.shape.folio_tps) {
+        EXPECT_NE(p.choices[0].reason.find("passing a struct folio"), std::string::npos) << p.choices[0].reason;
+      }
       continue;
     }
     ASSERT_EQ(p.choices.size(), 3u) << p.operation;
@@ -194,8 +204,9 @@ TEST(Plan, ForcedTypeKeepsOnlyItsChoices) {
   Fixture f(v6_19(), {6, 19, 0});
   for (const auto& p : f.plan(ProbeType::kprobe)) {
     ASSERT_EQ(p.choices.size(), 1u) << p.operation;
-    // io_uring's completion tracepoint serves every probe type.
-    EXPECT_EQ(p.choices[0].type, p.operation == "vfs_io_uring" ? ProbeType::tracepoint : ProbeType::kprobe);
+    // io_uring's completion and the page cache tracepoints serve every probe type.
+    const bool every = p.operation == "vfs_io_uring" || p.operation == "vfs_mmap";
+    EXPECT_EQ(p.choices[0].type, every ? ProbeType::tracepoint : ProbeType::kprobe);
   }
 }
 

@@ -98,6 +98,14 @@ for lib in $(ldd "$exporter" "$trigger" "$tests" | sed -n 's/.*=> \(\/[^ ]*\) .*
 done
 
 # A test drops to `nobody` to check the missing-capability message.
+# The mmap live tests need a filesystem with writeback (ext4 on a loop
+# device); loop is a module in Debian's kernels: init loads it if it is here.
+loop_ko=$(find "$kernel_dir/lib/modules" -name loop.ko 2>/dev/null | head -1 || true)
+if [ -n "$loop_ko" ]; then
+  mkdir -p "$root/lib/modules"
+  install -m 0644 "$loop_ko" "$root/lib/modules/loop.ko"
+fi
+
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
   > "$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
