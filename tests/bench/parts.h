@@ -1,4 +1,4 @@
-// The three parts of the benchmark and the worker processes they start.
+// The four parts of the benchmark and the worker processes they start.
 // A part returns an error only when it could not measure (a config did not
 // attach, a workload failed, the exporter miscounted); its figures, whatever
 // they are, go to the report, and its targets next to them.
@@ -44,11 +44,13 @@ struct Context {
 Result<void> run_overhead(Context& ctx);
 Result<void> run_scrape(Context& ctx);
 Result<void> run_concurrency(Context& ctx);
+Result<void> run_mmap(Context& ctx);
 
 // Worker modes (cgio_bench --worker <part> ...): they move themselves into
 // the cgroup they are given, do the I/O and print what they did.
 int overhead_worker(const std::vector<std::string>& args);
 int concurrency_worker(const std::vector<std::string>& args);
+int mmap_worker(const std::vector<std::string>& args);
 
 // "Measured on <machine>, load average <x>": printed with every result.
 std::string machine_note(const Context& ctx);

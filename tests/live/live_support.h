@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "exporter_process.h"
+#include "loop_ext4.h"
 
 namespace cgio::test {
 
@@ -76,23 +77,6 @@ class Tmpfs {
 
  private:
   std::string dir_;
-};
-
-// A fresh ext4 filesystem on a loop device (a 64 MiB image), mounted on a
-// temporary directory: a filesystem with writeback, unlike tmpfs. Needs
-// mkfs.ext4 (e2fsprogs) and loop devices; when either is missing, error()
-// says why and dir() is empty.
-class LoopExt4 {
- public:
-  LoopExt4();
-  ~LoopExt4();
-  LoopExt4(const LoopExt4&) = delete;
-  LoopExt4& operator=(const LoopExt4&) = delete;
-  const std::string& dir() const { return mount_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string work_, mount_, error_;
 };
 
 // Runs the trigger scenario inside `cgroup_dir`; fails the test on a
