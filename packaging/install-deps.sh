@@ -46,6 +46,7 @@ bench=(
   googletest libgtest-dev                  # the tests tree, where the benchmarks live
   bpftrace                                 # the reference the overhead is compared with (0.17)
   liburing-dev libaio-dev                  # the tests tree needs them; the io_uring and libaio rows
+  e2fsprogs                                # the mmap part's ext4 (page cache accounting tmpfs lacks)
 )
 
 apt-get update

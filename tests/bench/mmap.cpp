@@ -240,7 +240,7 @@ Result<void> run_mmap(Context& ctx) {
       "cgio's mmap programs over one more round, from the kernel's BPF statistics (every run on the "
       "machine while the workload ran: one per folio brought in or made dirty, and the runs for "
       "read()/write() they filter out):\n\n" +
-      programs.markdown();
+      programs.markdown() + "\n";
   ctx.report.print(text);
   return {};
 }
