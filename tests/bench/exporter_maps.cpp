@@ -10,6 +10,9 @@
 #include <fstream>
 #include <set>
 
+#include "contracts/net.h"
+#include "contracts/vfs.h"
+
 namespace cgio::bench {
 
 Result<ExporterMaps> ExporterMaps::find(pid_t pid) {
@@ -41,8 +44,10 @@ Result<ExporterMaps> ExporterMaps::find(pid_t pid) {
     const std::string name = info.name;
     Fd* slot = name == "cgio_vfs" ? &maps.vfs_ : name == "cgio_net" ? &maps.net_ : nullptr;
     if (slot == nullptr) continue;
-    if (info.type != BPF_MAP_TYPE_PERCPU_HASH || info.key_size != sizeof(uint64_t) || info.value_size != 128) {
-      return Error{"map " + name + " (id " + std::to_string(id) + ") is not a per-CPU hash of __u64 to 16 __u64"};
+    const uint32_t value_size = slot == &maps.vfs_ ? sizeof(cgio_vfs_value) : sizeof(cgio_net_value);
+    if (info.type != BPF_MAP_TYPE_PERCPU_HASH || info.key_size != sizeof(uint64_t) || info.value_size != value_size) {
+      return Error{"map " + name + " (id " + std::to_string(id) + ") is not a per-CPU hash of __u64 to " +
+                   std::to_string(value_size / 8) + " __u64"};
     }
     if (slot->valid()) return Error{"process " + std::to_string(pid) + " holds two maps named " + name};
     *slot = std::move(fd);

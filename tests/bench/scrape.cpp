@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "contracts/net.h"
+#include "contracts/vfs.h"
 #include "exporter_maps.h"
 #include "exporter_process.h"
 #include "maps/counter_source.h"
@@ -21,7 +23,8 @@
 namespace cgio::bench {
 namespace {
 
-constexpr size_t kCounterWords = 16;  // struct cgio_vfs_value, struct cgio_net_value
+constexpr size_t kVfsWords = sizeof(cgio_vfs_value) / sizeof(uint64_t);
+constexpr size_t kNetWords = sizeof(cgio_net_value) / sizeof(uint64_t);
 
 // Lines of `body` that start with `prefix`.
 size_t count_lines(const std::string& body, const std::string& prefix) {
@@ -105,7 +108,7 @@ Result<std::string> measure_batch_sizes(int map_fd, uint64_t cgroups, int reps) 
   for (int rep = 0; rep < reps && !interrupted(); ++rep) {
     for (Config& c : configs) {
       // A fresh reader each time, as the exporter's first scrape has.
-      PerCpuHashSource source(map_fd, kCounterWords, static_cast<unsigned>(cpus), c.batch, false, c.entries);
+      PerCpuHashSource source(map_fd, kVfsWords, static_cast<unsigned>(cpus), c.batch, false, c.entries);
       const int64_t start = monotonic_ns();
       if (auto r = source.read(snap); !r) return r.error().context(c.name);
       c.ms.push_back(static_cast<double>(monotonic_ns() - start) / 1e6);
@@ -162,8 +165,8 @@ Result<void> run_scrape(Context& ctx) {
       children.push_back(std::move(c.value()));
     }
     std::cerr << "cgio_bench: scrape: " << size << " cgroups made\n";
-    if (auto r = ExporterMaps::fill(maps->vfs(), kCounterWords, ids); !r) return r.error().context("cgio_vfs");
-    if (auto r = ExporterMaps::fill(maps->net(), kCounterWords, ids); !r) return r.error().context("cgio_net");
+    if (auto r = ExporterMaps::fill(maps->vfs(), kVfsWords, ids); !r) return r.error().context("cgio_vfs");
+    if (auto r = ExporterMaps::fill(maps->net(), kNetWords, ids); !r) return r.error().context("cgio_net");
     usleep(500000);  // let the exporter take in the cgroup events
 
     SizeResult r;
