@@ -47,9 +47,38 @@ static __always_inline void cgio_emit(struct cgroup *cgrp, const char *path, __u
 	bpf_ringbuf_submit(e, 0);
 }
 
+/*
+ * Hybrid hosts (contracts/cgroup_keys.h): a cgroup created in the v1
+ * hierarchy is charged as v1 from its first event on, as a unit below a
+ * unit, else pending until the exporter has classified its path; before
+ * any task can enter it, so none of a new job's I/O goes to cgroup2.
+ */
+static __always_inline bool cgio_in_v1_hierarchy(struct cgroup *cgrp)
+{
+	return cgio_cfg.cgroup_keys == CGIO_KEYS_HYBRID &&
+	       BPF_CORE_READ(cgrp, root, hierarchy_id) == cgio_cfg.v1_hierarchy_id;
+}
+
+static __always_inline void cgio_v1_created(struct cgroup *cgrp)
+{
+	__u64 id = BPF_CORE_READ(cgrp, kn, id);
+	__u64 parent = BPF_CORE_READ(cgrp, self.parent, cgroup, kn, id);
+	__u32 class = CGIO_V1_PENDING;
+	__u32 *parent_class = bpf_map_lookup_elem(&cgio_v1_units, &parent);
+	int err;
+
+	if (parent_class && *parent_class == CGIO_V1_UNIT)
+		class = CGIO_V1_UNIT;
+	err = (int)bpf_map_update_elem(&cgio_v1_units, &id, &class, BPF_NOEXIST);
+	if (err && err != -CGIO_EEXIST)
+		cgio_count_lost_update(CGIO_MAP_V1_UNITS, err);
+}
+
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(cgio_cg_mkdir, struct cgroup *cgrp, const char *path)
 {
+	if (cgio_in_v1_hierarchy(cgrp))
+		cgio_v1_created(cgrp);
 	cgio_emit(cgrp, path, CGIO_CGROUP_MKDIR);
 	return 0;
 }
@@ -57,6 +86,11 @@ int BPF_PROG(cgio_cg_mkdir, struct cgroup *cgrp, const char *path)
 SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(cgio_cg_rmdir, struct cgroup *cgrp, const char *path)
 {
+	if (cgio_in_v1_hierarchy(cgrp)) {
+		__u64 id = BPF_CORE_READ(cgrp, kn, id);
+
+		bpf_map_delete_elem(&cgio_v1_units, &id);
+	}
 	cgio_emit(cgrp, path, CGIO_CGROUP_RMDIR);
 	return 0;
 }

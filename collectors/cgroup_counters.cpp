@@ -7,13 +7,13 @@ namespace cgio {
 CgroupCountersCollector::CgroupCountersCollector(std::string name, CounterDomain domain,
                                                  std::vector<MetricSpec> metrics, std::shared_ptr<CounterSource> source,
                                                  std::shared_ptr<CgroupTracker> tracker,
-                                                 std::shared_ptr<const CgroupHierarchy> hierarchy)
+                                                 std::shared_ptr<const CgroupSpace> space)
     : name_(std::move(name)),
       domain_(domain),
       metrics_(std::move(metrics)),
       source_(std::move(source)),
       tracker_(std::move(tracker)),
-      hierarchy_(std::move(hierarchy)) {
+      space_(std::move(space)) {
   for (const MetricSpec& m : metrics_) {
     std::vector<std::string> rendered;
     for (const SeriesSpec& s : m.series) {
@@ -36,7 +36,7 @@ CgroupCountersCollector::Stats CgroupCountersCollector::collect(ExpositionWriter
   // ask the kernel for their path, and aggregate again if that named any.
   bool resolved = false;
   for (uint64_t id : aggregate_.unknown) {
-    if (auto path = hierarchy_->resolve(id)) {
+    if (auto path = space_->resolve(id)) {
       tracker_->discovered(id, *path);
       resolved = true;
     }

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "cgroups/cgroup_paths.h"
+#include "cgroups/cgroup_space.h"
 #include "cgroups/tracker.h"
 #include "maps/counter_domains.h"
 #include "maps/counter_source.h"
@@ -40,7 +40,7 @@ class CgroupCountersCollector {
  public:
   CgroupCountersCollector(std::string name, CounterDomain domain, std::vector<MetricSpec> metrics,
                           std::shared_ptr<CounterSource> source, std::shared_ptr<CgroupTracker> tracker,
-                          std::shared_ptr<const CgroupHierarchy> hierarchy);
+                          std::shared_ptr<const CgroupSpace> space);
 
   const std::string& name() const { return name_; }
 
@@ -60,7 +60,7 @@ class CgroupCountersCollector {
   std::vector<std::vector<std::string>> extra_;  // rendered SeriesSpec labels
   std::shared_ptr<CounterSource> source_;
   std::shared_ptr<CgroupTracker> tracker_;
-  std::shared_ptr<const CgroupHierarchy> hierarchy_;
+  std::shared_ptr<const CgroupSpace> space_;
   mutable std::mutex mutex_;
   mutable CounterSnapshot snapshot_;
   mutable CgroupTracker::Aggregate aggregate_;

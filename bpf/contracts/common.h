@@ -13,6 +13,7 @@ enum cgio_map_id {
 	CGIO_MAP_VFS = 0,
 	CGIO_MAP_NET,
 	CGIO_MAP_VFS_MOUNTS,
+	CGIO_MAP_V1_UNITS, /* contracts/cgroup_keys.h */
 	CGIO_MAP_MAX,
 };
 
@@ -36,10 +37,11 @@ enum cgio_lost_reason {
 struct cgio_config {
 	__u32 include_pseudo_fs; /* count I/O on proc, sysfs, cgroupfs, ... */
 	__u32 mountpoints;	 /* also count reads/writes per listed filesystem */
-	/* Key counters by the cgroup v1 cgroup of controller `v1_subsys_id`
-	 * (enum cgroup_subsys_id of the running kernel) instead of the cgroup2
-	 * id. */
-	__u32 cgroup_v1;
+	/* enum cgio_cgroup_keys (contracts/cgroup_keys.h): key counters by the
+	 * cgroup2 id, by the cgroup in the hierarchy of the v1 controller
+	 * `v1_subsys_id` (enum cgroup_subsys_id of the running kernel), or per
+	 * task by either (hybrid). */
+	__u32 cgroup_keys;
 	__u32 v1_subsys_id;
 	/* Inode number of the initial cgroup namespace: cgroup event paths are
 	 * only taken as they are when made from it. */
@@ -51,6 +53,9 @@ struct cgio_config {
 	__u32 pt_regs_offset;
 	/* The kernel's page size in bytes (folios are counted in pages). */
 	__u32 page_size;
+	/* The v1 controller's hierarchy (/proc/cgroups), for the cgroup event
+	 * programs of hybrid hosts. */
+	__u32 v1_hierarchy_id;
 };
 
 #endif

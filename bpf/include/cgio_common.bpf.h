@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
+#include "contracts/cgroup_keys.h"
 #include "contracts/common.h"
 
 #define CGIO_EEXIST 17
@@ -64,32 +65,57 @@ static __always_inline void cgio_count_lost_update(__u32 map_id, int err)
 }
 
 /*
- * The cgroup `task`'s I/O is charged to: its cgroup2 id, or on cgroup v1
- * hosts (--cgroup.mode=v1) the id of its cgroup in the hierarchy of the
- * chosen controller, read from the task's css_set. CO-RE reads: `task` may
- * be any task (the submitter of an io_uring request), not only current.
+ * Hybrid hosts: the v1 cgroups whose tasks are charged to v1
+ * (contracts/cgroup_keys.h). Created by the exporter.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* the exporter's map replaces this one */
+	__type(key, __u64);
+	__type(value, __u32);
+} cgio_v1_units SEC(".maps");
+
+/* The id of `task`'s cgroup in the hierarchy of the v1 controller
+ * cgio_cfg.v1_subsys_id, read from its css_set. */
+static __always_inline __u64 cgio_task_v1_cgroup_id(struct task_struct *task)
+{
+	struct css_set *cset = BPF_CORE_READ(task, cgroups);
+	struct cgroup_subsys_state *css = NULL;
+
+	bpf_probe_read_kernel(&css, sizeof(css), &cset->subsys[cgio_cfg.v1_subsys_id & 31]);
+	return BPF_CORE_READ(css, cgroup, kn, id);
+}
+
+/*
+ * The key `task`'s I/O is charged to (contracts/cgroup_keys.h): its cgroup2
+ * id; on cgroup v1 hosts its v1 cgroup's id; on hybrid hosts its v1 cgroup's
+ * id, tagged, when that cgroup is in cgio_v1_units, else its cgroup2 id.
+ * CO-RE reads: `task` may be any task (the submitter of an io_uring
+ * request), not only current.
  */
 static __always_inline __u64 cgio_task_cgroup_id(struct task_struct *task)
 {
-	struct css_set *cset;
-	struct cgroup_subsys_state *css = NULL;
+	__u64 v1;
 
-	if (!cgio_cfg.cgroup_v1)
+	if (cgio_cfg.cgroup_keys == CGIO_KEYS_V2)
 		return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	cset = BPF_CORE_READ(task, cgroups);
-	bpf_probe_read_kernel(&css, sizeof(css), &cset->subsys[cgio_cfg.v1_subsys_id & 31]);
-	return BPF_CORE_READ(css, cgroup, kn, id);
+	v1 = cgio_task_v1_cgroup_id(task);
+	if (cgio_cfg.cgroup_keys == CGIO_KEYS_V1)
+		return v1;
+	if (bpf_map_lookup_elem(&cgio_v1_units, &v1))
+		return v1 | CGIO_V1_KEY_BIT;
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 }
 
 /*
  * CGIO_TASK_BTF: the object only loads where bpf_get_current_task_btf()
  * (5.11) exists, so the task can be read with plain (BTF) loads.
  *
- * The cgroup the current task's I/O is charged to (see cgio_task_cgroup_id).
+ * The key the current task's I/O is charged to (see cgio_task_cgroup_id).
  */
 static __always_inline __u64 cgio_current_cgroup_id(void)
 {
-	if (!cgio_cfg.cgroup_v1) {
+	if (cgio_cfg.cgroup_keys == CGIO_KEYS_V2) {
 #ifdef CGIO_TASK_BTF
 		/* What bpf_get_current_cgroup_id() returns (the id of the task's
 		 * cgroup2 cgroup: its kernfs node id), read with plain loads

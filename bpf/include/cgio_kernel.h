@@ -70,13 +70,17 @@ struct cgroup_root {
 	int hierarchy_id;
 };
 
-struct cgroup {
-	struct kernfs_node *kn;
-	struct cgroup_root *root;
-};
+struct cgroup;
 
 struct cgroup_subsys_state {
 	struct cgroup *cgroup;
+	struct cgroup_subsys_state *parent;
+};
+
+struct cgroup {
+	struct cgroup_subsys_state self; /* self.parent: the parent cgroup's */
+	struct kernfs_node *kn;
+	struct cgroup_root *root;
 };
 
 /* subsys[] has CGROUP_SUBSYS_COUNT entries, a kernel configuration detail;

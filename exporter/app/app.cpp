@@ -170,17 +170,18 @@ Result<Gathered> gather(const Options& opts) {
   if (v2_root.empty()) {
     if (auto m = find_mount(*mounts, "cgroup2")) v2_root = m->mount_point;
   }
-  auto choice = choose_cgroup_hierarchy(opts.cgroup_mode, opts.v1_controller, *mounts, opts.procfs + "/cgroups",
-                                        v2_root, *g.classifier);
+  auto choice =
+      choose_cgroup_hierarchy(opts.cgroup_mode, opts.v1_controller, *mounts, opts.procfs + "/cgroups", v2_root);
   if (!choice) return choice.error();
   g.choice = std::move(choice.value());
   cgio_config& cfg = g.bpf_config;
   cfg.include_pseudo_fs = opts.vfs_include_pseudo_fs ? 1 : 0;
-  if (g.choice.v1) {
+  cfg.cgroup_keys = static_cast<uint32_t>(g.choice.keys);
+  if (g.choice.keys != CgroupKeys::v2) {
     auto ssid = cgroup_subsys_id(*g.kernel.btf, g.choice.controller);
     if (!ssid) return ssid.error();
-    cfg.cgroup_v1 = 1;
     cfg.v1_subsys_id = *ssid;
+    cfg.v1_hierarchy_id = g.choice.hierarchy_id;
   }
   cfg.init_cgroupns_inum = kInitCgroupNsInum;
   cfg.page_size = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
@@ -193,8 +194,9 @@ Result<Gathered> gather(const Options& opts) {
     }
   }
   log::info("kernel", {{"release", g.kernel.release}, {"btf", g.kernel.btf_source}});
-  log::info("accounting by cgroup", {{"hierarchy", g.choice.v1 ? "v1" : "v2"},
-                                     {"root", g.choice.root},
+  log::info("accounting by cgroup", {{"hierarchy", to_string(g.choice.keys)},
+                                     {"cgroup2_root", g.choice.v2_root},
+                                     {"v1_root", g.choice.v1_root},
                                      {"controller", g.choice.controller},
                                      {"why", g.choice.reason},
                                      {"aggregate", to_string(opts.aggregate)},
@@ -233,7 +235,7 @@ struct Counting {
   std::unique_ptr<Tracefs> tracefs;
   MetricTables tables;  // per domain, for the collectors and the accounting records
   std::unique_ptr<BpfCounterStore> store;
-  std::shared_ptr<const CgroupHierarchy> hierarchy;
+  std::shared_ptr<const CgroupSpace> space;
   std::shared_ptr<CgroupTracker> tracker;
   std::array<std::shared_ptr<PerCpuHashSource>, kCounterDomains> sources;  // null for domains not enabled
   std::unique_ptr<CgroupEventReader> reader;
@@ -257,6 +259,7 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
     if (auto filled = c->maps.set_mount_indexes(g.mount_devs); !filled) return filled.error();
   }
 
+  c->space = std::make_shared<const CgroupSpace>(g.choice.space());
   c->tracefs = std::make_unique<Tracefs>(opts.procfs);
   {
     AttachProber prober(*c->tracefs);
@@ -268,6 +271,8 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
       plan.push_back(std::move(p));
     }
     LibbpfObjectLoader loader(c->maps.fds(), g.bpf_config, *c->tracefs, opts.btf_path);
+    // Jobs running now are charged as jobs from the first event counted.
+    CgroupEventReader::mark_v1_units(*c->space, *g.classifier, V1UnitsMap(c->maps.fd(SharedMap::v1_units)));
     c->programs = load_programs(plan, loader);
   }
   // The kernel BTF parsed for planning and probing (and the prober's, gone
@@ -314,13 +319,12 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
         if (!written)
           log::error("cannot write accounting record", {{"err", written.error()}, {"cgroup", u.key.cgroup}});
       });
-  c->hierarchy = std::make_shared<const CgroupHierarchy>(g.choice.root);
 
   CgroupEventReader::Config events;
   events.ringbuf_fd = c->cgroup_events ? c->maps.fd(SharedMap::cgroup_events) : -1;
   events.lost_fd = c->maps.fd(SharedMap::events_lost);
   events.possible_cpus = ncpus;
-  events.hierarchy_id = g.choice.hierarchy_id;
+  if (c->space->hybrid()) events.v1_units = V1UnitsMap(c->maps.fd(SharedMap::v1_units));
   events.reconcile_every = c->cgroup_events ? std::chrono::seconds(60) : std::chrono::seconds(2);
   events.ids_in_maps = [sources = c->sources] {
     std::vector<uint64_t> ids;
@@ -330,7 +334,7 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
     }
     return ids;
   };
-  c->reader = std::make_unique<CgroupEventReader>(events, *c->hierarchy, *c->tracker);
+  c->reader = std::make_unique<CgroupEventReader>(events, *c->space, *c->tracker);
   return c;
 }
 
@@ -341,9 +345,10 @@ std::shared_ptr<Scraper> start_serving(const Gathered& g, const Counting& c) {
   for (const CounterDomainSpec& d : counter_domains()) {
     if (!g.domains[index_of(d.id)]) continue;
     scraper->add(std::make_shared<CgroupCountersCollector>(std::string(d.name), d.id, c.tables[index_of(d.id)],
-                                                           c.sources[index_of(d.id)], c.tracker, c.hierarchy));
+                                                           c.sources[index_of(d.id)], c.tracker, c.space));
     map_names[d.lost_map_id] = d.name;
   }
+  if (c.space->hybrid()) map_names[CGIO_MAP_V1_UNITS] = "v1_units";
   const int map_full_fd = c.maps.fd(SharedMap::map_full);
   const unsigned ncpus = c.possible_cpus;
   scraper->add("bpf",

@@ -11,11 +11,22 @@
 #include "util/log.h"
 
 #include "contracts/cgroup_events.h"
+#include "contracts/cgroup_keys.h"
 
 namespace cgio {
 
-CgroupEventReader::CgroupEventReader(Config config, const CgroupHierarchy& hierarchy, CgroupTracker& tracker)
-    : config_(std::move(config)), hierarchy_(hierarchy), tracker_(tracker) {
+namespace {
+
+// On hybrid hosts, the workloads charged to their v1 cgroup: Slurm jobs,
+// pods, containers, VMs and custom patterns. Services (systemd units, which
+// a hybrid systemd also mirrors into v1 controllers) and unrecognised
+// cgroups keep their cgroup2 identity.
+bool v1_workload(const WorkloadIdentity& who) { return who.workload != "cgroup" && who.workload != "systemd"; }
+
+}  // namespace
+
+CgroupEventReader::CgroupEventReader(Config config, const CgroupSpace& space, CgroupTracker& tracker)
+    : config_(std::move(config)), space_(space), tracker_(tracker) {
   ring_.reset(ring_buffer__new(config_.ringbuf_fd, &CgroupEventReader::on_event, this, nullptr));
   if (!ring_) {
     log::error("cannot read cgroup events; removed cgroups are found by periodic walks only",
@@ -39,7 +50,8 @@ int CgroupEventReader::on_event(void* ctx, void* data, size_t size) {
 void CgroupEventReader::handle(const void* data, size_t size) {
   if (size < sizeof(cgio_cgroup_event)) return;
   const auto* e = static_cast<const cgio_cgroup_event*>(data);
-  if (e->hierarchy_id != config_.hierarchy_id) return;
+  const auto key = space_.key_of(e->hierarchy_id, e->id);
+  if (!key) return;
   ++handled_;
   // The tracepoint's path is relative to the cgroup namespace of the task
   // that made the change; trust it only from the initial namespace and when
@@ -53,30 +65,66 @@ void CgroupEventReader::handle(const void* data, size_t size) {
                                          : e->kind == CGIO_CGROUP_RMDIR ? "rmdir"
                                                                         : "rename"},
                                 {"id", std::to_string(e->id)},
+                                {"hierarchy", std::to_string(e->hierarchy_id)},
                                 {"path", path},
                                 {"init_ns", e->init_cgroup_ns ? "1" : "0"}});
   }
+  const bool v1 = space_.is_v1_key(*key);
   switch (e->kind) {
     case CGIO_CGROUP_MKDIR:
     case CGIO_CGROUP_RENAME:
       if (path.empty()) {
-        if (auto p = hierarchy_.resolve(e->id)) path = *p;
+        if (auto p = space_.resolve(*key)) path = *p;
       }
       if (path.empty()) {
         log::debug("cgroup event without a usable path", {{"id", std::to_string(e->id)}});
         return;  // gone already: its removal event or the next walk settles it
       }
+      if (v1 && !settle_v1(*key, path, true)) {
+        // Renamed out of a workload: the old identity ends.
+        if (tracker_.knows(*key)) tracker_.removed(*key, "");
+        return;
+      }
       if (e->kind == CGIO_CGROUP_MKDIR) {
-        tracker_.created(e->id, path);
+        tracker_.created(*key, path);
       } else {
-        tracker_.renamed(e->id, path);
+        tracker_.renamed(*key, path);
       }
       break;
     case CGIO_CGROUP_RMDIR:
-      tracker_.removed(e->id, path);
+      // A v1 cgroup that was no workload and counted nothing while pending
+      // is none of the tracker's business.
+      if (v1 && !tracker_.knows(*key) && !tracker_.has_values(*key)) return;
+      tracker_.removed(*key, path);
       break;
     default:
       break;
+  }
+}
+
+bool CgroupEventReader::settle_v1(uint64_t key, const std::string& path, bool from_event) {
+  const uint64_t id = CgroupSpace::kernfs_id(key);
+  if (v1_workload(tracker_.classify(path))) {
+    if (!config_.v1_units.mark_unit(id, from_event) && !v1_full_logged_) {
+      v1_full_logged_ = true;
+      log::error(
+          "the v1 unit map is full: tasks of further v1 jobs are charged to their cgroup2 cgroup "
+          "(raise --bpf.map-entries; counted in cgio_bpf_map_full_total{map=\"v1_units\"})",
+          {{"cgroup", path}});
+    }
+    return true;
+  }
+  config_.v1_units.forget(id);
+  return tracker_.has_values(key);
+}
+
+void CgroupEventReader::mark_v1_units(const CgroupSpace& space, const WorkloadClassifier& classifier,
+                                      const V1UnitsMap& units) {
+  if (!space.hybrid()) return;
+  for (const auto& entry : space.walk()) {
+    if (entry.v1_of_hybrid && v1_workload(classifier.classify(entry.path))) {
+      units.mark_unit(CgroupSpace::kernfs_id(entry.key), false);
+    }
   }
 }
 
@@ -92,9 +140,27 @@ uint64_t CgroupEventReader::read_lost() const {
 
 void CgroupEventReader::reconcile() {
   std::unordered_set<uint64_t> alive;
-  for (const auto& [id, path] : hierarchy_.walk()) {
-    alive.insert(id);
-    if (!tracker_.knows(id)) tracker_.discovered(id, path);
+  std::unordered_set<uint64_t> v1_marked;
+  if (space_.hybrid()) {
+    for (uint64_t id : config_.v1_units.ids()) v1_marked.insert(id);
+  }
+  for (const auto& entry : space_.walk()) {
+    alive.insert(entry.key);
+    if (entry.v1_of_hybrid) {
+      const uint64_t id = CgroupSpace::kernfs_id(entry.key);
+      const bool workload = v1_workload(tracker_.classify(entry.path));
+      // Pending cgroups whose event is still queued are settled here or
+      // there, the same way.
+      if (workload && !v1_marked.contains(id)) config_.v1_units.mark_unit(id, false);
+      if (!workload && v1_marked.contains(id)) config_.v1_units.forget(id);
+      v1_marked.erase(id);
+      if (!workload && !tracker_.knows(entry.key) && !tracker_.has_values(entry.key)) continue;
+    }
+    if (!tracker_.knows(entry.key)) tracker_.discovered(entry.key, entry.path);
+  }
+  // Marked but gone (removed between a walk and its marking).
+  for (uint64_t id : v1_marked) {
+    if (!alive.contains(id | CGIO_V1_KEY_BIT)) config_.v1_units.forget(id);
   }
   for (uint64_t id : tracker_.alive_ids()) {
     if (!alive.contains(id)) tracker_.removed(id, "");
@@ -104,7 +170,7 @@ void CgroupEventReader::reconcile() {
       if (alive.contains(id) || tracker_.knows(id)) continue;
       // Created after the walk began? Then it is alive, and its creation
       // event is still queued: leave it.
-      if (auto path = hierarchy_.resolve(id)) {
+      if (auto path = space_.resolve(id)) {
         tracker_.discovered(id, *path);
         continue;
       }

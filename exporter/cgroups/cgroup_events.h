@@ -10,8 +10,9 @@
 #include <memory>
 #include <thread>
 
-#include "cgroups/cgroup_paths.h"
+#include "cgroups/cgroup_space.h"
 #include "cgroups/tracker.h"
+#include "maps/v1_units.h"
 #include "util/bpf_handles.h"
 
 namespace cgio {
@@ -22,7 +23,9 @@ class CgroupEventReader {
     int ringbuf_fd = -1;
     int lost_fd = -1;  // per-CPU array counting records that did not fit
     unsigned possible_cpus = 1;
-    uint32_t hierarchy_id = 0;  // the hierarchy cgio accounts by
+    // Hybrid hosts: the v1 cgroups charged as v1, kept to the recognised
+    // workloads (contracts/cgroup_keys.h).
+    V1UnitsMap v1_units{-1};
     std::chrono::seconds reconcile_every{60};
     // Cgroup ids with values in the counter maps (for orphans to fold).
     std::function<std::vector<uint64_t>()> ids_in_maps;
@@ -31,29 +34,41 @@ class CgroupEventReader {
   // Starts the reader thread; the first reconciliation (an initial walk)
   // happens before this returns, after the event programs are attached, so
   // no cgroup created meanwhile is missed.
-  CgroupEventReader(Config config, const CgroupHierarchy& hierarchy, CgroupTracker& tracker);
+  CgroupEventReader(Config config, const CgroupSpace& space, CgroupTracker& tracker);
   ~CgroupEventReader();
 
   uint64_t events_lost() const { return lost_seen_.load(); }
   uint64_t events_handled() const { return handled_.load(); }
 
-  // Walks the hierarchy: cgroups gone without an event are removed (and
-  // folded), cgroups unknown are added, orphaned map entries are folded.
+  // Walks the hierarchies: cgroups gone without an event are removed (and
+  // folded), cgroups unknown are added, orphaned map entries are folded; on
+  // hybrid hosts the v1 units are set to the recognised workloads.
   void reconcile();
+
+  // Hybrid hosts, before the counting programs attach: marks the v1 cgroups
+  // of recognised workloads that exist, so a job running when cgio starts
+  // is charged as that job from its first counted event.
+  static void mark_v1_units(const CgroupSpace& space, const WorkloadClassifier& classifier, const V1UnitsMap& units);
 
  private:
   static int on_event(void* ctx, void* data, size_t size);
   void handle(const void* data, size_t size);
   uint64_t read_lost() const;
+  // Hybrid hosts: a v1 cgroup created or found by a walk. Marks it a unit
+  // when it is a recognised workload, else charges its tasks to cgroup2
+  // again; returns whether the tracker should know it (a unit, or one that
+  // counted something while pending).
+  bool settle_v1(uint64_t key, const std::string& path, bool from_event);
   void run();
 
   Config config_;
-  const CgroupHierarchy& hierarchy_;
+  const CgroupSpace& space_;
   CgroupTracker& tracker_;
   RingBufferPtr ring_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> lost_seen_{0};
   std::atomic<uint64_t> handled_{0};
+  bool v1_full_logged_ = false;
   std::thread thread_;
 };
 

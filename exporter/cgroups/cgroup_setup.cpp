@@ -13,20 +13,6 @@
 #include "cgroups/cgroup_paths.h"
 
 namespace cgio {
-namespace {
-
-bool job_like(const std::string& workload) { return workload != "cgroup" && workload != "systemd"; }
-
-size_t count_jobs(const std::string& root, const WorkloadClassifier& classifier) {
-  size_t n = 0;
-  for (const auto& [id, path] : CgroupHierarchy(root).walk()) {
-    if (job_like(classifier.classify(path).workload)) ++n;
-  }
-  return n;
-}
-
-}  // namespace
-
 Result<uint32_t> v1_hierarchy_id(const std::string& proc_cgroups, const std::string& controller) {
   std::ifstream in(proc_cgroups);
   if (!in) return errno_error("cannot read " + proc_cgroups, errno);
@@ -71,46 +57,68 @@ std::string_view to_string(CgroupMode mode) {
   return "auto";
 }
 
+CgroupSpace CgroupChoice::space() const {
+  switch (keys) {
+    case CgroupKeys::v1:
+      return CgroupSpace::v1(v1_root, hierarchy_id);
+    case CgroupKeys::hybrid:
+      return CgroupSpace::hybrid(v2_root, v1_root, hierarchy_id);
+    case CgroupKeys::v2:
+      break;
+  }
+  return CgroupSpace::v2(v2_root);
+}
+
 Result<CgroupChoice> choose_cgroup_hierarchy(CgroupMode mode, const std::string& controller,
                                              const std::vector<Mount>& mounts, const std::string& proc_cgroups,
-                                             const std::string& cgroup2_root, const WorkloadClassifier& classifier) {
-  CgroupChoice v2;
-  v2.root = cgroup2_root;
-  const auto v1_choice = [&]() -> Result<CgroupChoice> {
-    auto m = find_cgroup_v1_mount(mounts, controller);
-    if (!m) return Error{"no cgroup v1 hierarchy with controller " + controller + " is mounted"};
-    auto h = v1_hierarchy_id(proc_cgroups, controller);
-    if (!h) return h.error();
-    CgroupChoice c;
-    c.v1 = true;
-    c.root = m->mount_point;
+                                             const std::string& cgroup2_root) {
+  CgroupChoice c;
+  c.v2_root = cgroup2_root;
+  std::optional<Error> v1_missing;
+  if (auto m = find_cgroup_v1_mount(mounts, controller); !m) {
+    v1_missing = Error{"no cgroup v1 hierarchy with controller " + controller + " is mounted"};
+  } else if (auto h = v1_hierarchy_id(proc_cgroups, controller); !h) {
+    v1_missing = h.error();
+  } else {
+    c.v1_root = m->mount_point;
     c.hierarchy_id = *h;
     c.controller = controller;
-    return c;
+  }
+  const auto only_v2 = [&](std::string reason) {
+    c.keys = CgroupKeys::v2;
+    c.v1_root.clear();
+    c.hierarchy_id = 0;
+    c.controller.clear();
+    c.reason = std::move(reason);
   };
-  if (mode == CgroupMode::v2) {
-    if (v2.root.empty()) return Error{"--cgroup.mode=v2 but no cgroup2 mount was found"};
-    v2.reason = "--cgroup.mode=v2";
-    return v2;
+  switch (mode) {
+    case CgroupMode::v2:
+      if (c.v2_root.empty()) return Error{"--cgroup.mode=v2 but no cgroup2 mount was found"};
+      only_v2("--cgroup.mode=v2");
+      return c;
+    case CgroupMode::v1:
+      if (v1_missing) return *v1_missing;
+      c.keys = CgroupKeys::v1;
+      c.v2_root.clear();
+      c.reason = "--cgroup.mode=v1";
+      return c;
+    case CgroupMode::automatic:
+      break;
   }
-  if (mode == CgroupMode::v1) {
-    auto c = v1_choice();
-    if (c) c->reason = "--cgroup.mode=v1";
-    return c;
+  if (c.v2_root.empty() && v1_missing) {
+    return Error{"neither cgroup2 nor a cgroup v1 " + controller + " hierarchy is mounted"};
   }
-  // automatic
-  auto v1 = v1_choice();
-  const size_t v2_jobs = v2.root.empty() ? 0 : count_jobs(v2.root, classifier);
-  const size_t v1_jobs = v1 ? count_jobs(v1->root, classifier) : 0;
-  if (v2.root.empty() && !v1) return Error{"neither cgroup2 nor a cgroup v1 " + controller + " hierarchy is mounted"};
-  if (v2.root.empty() || (v2_jobs == 0 && v1_jobs > 0)) {
-    v1->reason = v2.root.empty() ? "no cgroup2 mount"
-                                 : "recognised workloads only in the v1 hierarchy (" + std::to_string(v1_jobs) + ")";
-    return v1;
+  if (c.v2_root.empty()) {
+    c.keys = CgroupKeys::v1;
+    c.reason = "no cgroup2 mount";
+  } else if (v1_missing) {
+    only_v2("cgroup2 (no v1 " + controller + " hierarchy)");
+  } else {
+    c.keys = CgroupKeys::hybrid;
+    c.reason = "cgroup2 and the v1 " + controller +
+               " hierarchy: tasks in a recognised workload's v1 cgroup are charged to it, others to cgroup2";
   }
-  v2.reason = "cgroup2 (" + std::to_string(v2_jobs) + " recognised workloads there, " + std::to_string(v1_jobs) +
-              " in v1 " + controller + ")";
-  return v2;
+  return c;
 }
 
 Result<std::vector<uint32_t>> mountpoint_devs(const std::vector<std::string>& mountpoints,

@@ -1,7 +1,8 @@
-// Which cgroup hierarchy I/O is charged to, and the kernel facts that go
-// with it: cgroup2, or on hosts whose jobs live in cgroup v1 (RHEL 8 Slurm
-// sites) the hierarchy of one v1 controller; plus the filesystems of
-// --vfs.mountpoints as the kernel names them.
+// Which cgroup hierarchies I/O is charged to, and the kernel facts that go
+// with them: cgroup2, the hierarchy of one v1 controller (pure v1 hosts,
+// RHEL 8 legacy), or both on hybrid hosts, where jobs live in v1 and
+// services in cgroup2; plus the filesystems of --vfs.mountpoints as the
+// kernel names them.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cgroups/workloads.h"
+#include "cgroups/cgroup_space.h"
 #include "kernel/btf_prototypes.h"
 #include "kernel/mounts.h"
 #include "util/result.h"
@@ -18,11 +19,14 @@
 namespace cgio {
 
 struct CgroupChoice {
-  bool v1 = false;
-  std::string root;           // the hierarchy's mount point
-  uint32_t hierarchy_id = 0;  // as in /proc/cgroups; 0 is cgroup2
-  std::string controller;     // v1 only
+  CgroupKeys keys = CgroupKeys::v2;
+  std::string v2_root;        // the cgroup2 mount point, unless v1
+  std::string v1_root;        // the v1 controller's mount point, v1 and hybrid
+  uint32_t hierarchy_id = 0;  // the v1 hierarchy (/proc/cgroups), v1 and hybrid
+  std::string controller;     // v1 and hybrid
   std::string reason;         // why, for the log
+
+  CgroupSpace space() const;
 };
 
 // --cgroup.mode: auto, v1 or v2.
@@ -31,11 +35,13 @@ enum class CgroupMode { automatic, v1, v2 };
 std::optional<CgroupMode> parse_cgroup_mode(std::string_view text);
 std::string_view to_string(CgroupMode mode);
 
-// automatic picks v2 unless the recognised workloads (Slurm jobs, pods,
-// containers, VMs, custom) are found only in the v1 controller's hierarchy.
+// automatic: hybrid where cgroup2 and the v1 controller's hierarchy are
+// both mounted (each task is charged to its v1 cgroup while that is a
+// recognised workload, else to its cgroup2 one: decided per cgroup, as jobs
+// come and go, never once at start-up), else whichever is mounted.
 Result<CgroupChoice> choose_cgroup_hierarchy(CgroupMode mode, const std::string& controller,
                                              const std::vector<Mount>& mounts, const std::string& proc_cgroups,
-                                             const std::string& cgroup2_root, const WorkloadClassifier& classifier);
+                                             const std::string& cgroup2_root);
 
 // The hierarchy column of `controller` in /proc/cgroups.
 Result<uint32_t> v1_hierarchy_id(const std::string& proc_cgroups, const std::string& controller);

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdint>
 
+#include "cgroups/cgroup_space.h"
 #include "web/exposition.h"
 
 namespace cgio {
@@ -62,12 +63,10 @@ void CgroupTracker::add_alive(uint64_t id, const std::string& path, bool is_new)
   const SeriesKey key{who.workload, who.workload_id, who.unit_path, who.step};
   Series& s = series_for(key);
   ++s.members;
-  const bool is_unit = path == who.unit_path;
-  if (is_unit) {
+  const bool is_unit = path == who.unit_path && who.workload != "cgroup";
+  if (is_unit && s.units_alive++ == 0) {
     // A new instance of the unit (or the one running when cgio started):
     // its accounting totals start from the series' totals now.
-    s.unit_alive = true;
-    s.unit_id = id;
     s.first_seen = clock_();
     s.ended_at.reset();
     for (size_t d = 0; d < kCounterDomains; ++d) s.instance_start[d] = s.ended[d];
@@ -133,13 +132,12 @@ void CgroupTracker::removed(uint64_t id, const std::string& path) {
     Series& s = series_for(c.series);
     --s.members;
     const auto now = clock_();
-    if (c.is_unit && s.unit_id == id) {
-      s.unit_alive = false;
+    if (c.is_unit && --s.units_alive == 0) {
       s.ended_at = now;
       ++units_ended_;
       EndedUnit u;
       u.key = c.series;
-      u.cgroup_id = id;
+      u.cgroup_id = CgroupSpace::kernfs_id(id);
       u.first_seen = s.first_seen;
       u.ended = now;
       for (size_t d = 0; d < kCounterDomains; ++d) {
@@ -149,10 +147,10 @@ void CgroupTracker::removed(uint64_t id, const std::string& path) {
         }
       }
       ended = std::move(u);
-    } else if (s.members == 0 && !s.unit_alive && !s.ended_at) {
+    } else if (s.members == 0 && s.units_alive == 0 && !s.ended_at) {
       s.ended_at = now;  // nothing left counting toward it
     }
-    if (s.members == 0 && !s.unit_alive && s.ended_at) {
+    if (s.members == 0 && s.units_alive == 0 && s.ended_at) {
       next_expiry_ = std::min(next_expiry_, *s.ended_at + retain_);
     }
   }
@@ -172,7 +170,9 @@ void CgroupTracker::renamed(uint64_t id, const std::string& new_path) {
   created(id, new_path);
 }
 
-bool CgroupTracker::visible(const Series& s) const { return s.members > 0 || s.unit_alive || s.ended_at.has_value(); }
+bool CgroupTracker::visible(const Series& s) const {
+  return s.members > 0 || s.units_alive > 0 || s.ended_at.has_value();
+}
 
 void CgroupTracker::expire_locked() {
   // Most scrapes have nothing to expire: walk the series only when the
@@ -182,7 +182,7 @@ void CgroupTracker::expire_locked() {
   next_expiry_ = std::chrono::system_clock::time_point::max();
   for (auto it = series_.begin(); it != series_.end();) {
     const Series& s = it->second;
-    if (s.members == 0 && !s.unit_alive && s.ended_at) {
+    if (s.members == 0 && s.units_alive == 0 && s.ended_at) {
       const auto until = *s.ended_at + retain_;
       if (now >= until) {
         it = series_.erase(it);
@@ -263,7 +263,7 @@ CgroupTracker::Stats CgroupTracker::stats() const {
   for (const auto& [key, s] : series_) {
     if (!visible(s)) continue;
     ++st.series;
-    if (s.members == 0 && !s.unit_alive) ++st.series_retained;
+    if (s.members == 0 && s.units_alive == 0) ++st.series_retained;
   }
   return st;
 }

@@ -69,6 +69,10 @@ class CgroupTracker {
   void renamed(uint64_t id, const std::string& new_path);
 
   bool knows(uint64_t id) const;
+  // Whether the counter maps hold values for `id`.
+  bool has_values(uint64_t id) const { return store_.holds(id); }
+  // The tracker's classification of a path (thread-safe, no lock).
+  WorkloadIdentity classify(std::string_view path) const { return classifier_.classify(path); }
   // Ids this tracker believes alive (for reconciliation against a walk).
   std::vector<uint64_t> alive_ids() const;
   // Folds a cgroup id that has values but no known path (seen in a map,
@@ -111,8 +115,10 @@ class CgroupTracker {
     size_t slot = SIZE_MAX;  // index in the aggregate being built, SIZE_MAX: none
     std::vector<uint64_t> ended[kCounterDomains];
     int members = 0;  // alive cgroups counting toward it
-    bool unit_alive = false;
-    uint64_t unit_id = 0;
+    // Unit cgroups alive: one per hierarchy counted (on hybrid hosts a
+    // container's cgroup can exist with the same path in v1 and cgroup2);
+    // the instance ends when the last one is removed.
+    int units_alive = 0;
     std::chrono::system_clock::time_point first_seen;
     std::optional<std::chrono::system_clock::time_point> ended_at;
     std::vector<uint64_t> instance_start[kCounterDomains];
@@ -123,7 +129,9 @@ class CgroupTracker {
     // The series' node (std::map nodes do not move; a series is only erased
     // when no cgroup counts toward it), so a scrape needs no key lookup.
     Series* series_ptr = nullptr;
-    bool is_unit = false;  // this cgroup is its series' unit cgroup
+    // This cgroup is its series' unit cgroup, for a recognised workload
+    // (a cgroup no layout recognises is no unit: it gets no record).
+    bool is_unit = false;
   };
 
   Series& series_for(const SeriesKey& key);

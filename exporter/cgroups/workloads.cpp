@@ -227,35 +227,20 @@ std::optional<Found> slurm(const Segments& segs) {
 
 // --- Podman, Docker ---------------------------------------------------------
 
-// "libpod-<id>.scope": the container's id; empty for anything else,
-// "libpod-conmon-<id>.scope" (the container's monitor) included.
+// "libpod-<id>.scope" (systemd cgroup manager) or "libpod-<id>" (cgroupfs):
+// the container's id; empty for anything else, "libpod-conmon-<id>.scope"
+// (the container's monitor) included.
 std::string_view libpod_container(std::string_view name) {
-  if (!consume_prefix(name, "libpod-") || !consume_suffix(name, ".scope") || !is_container_id(name)) {
-    return {};
-  }
-  return name;
+  if (!consume_prefix(name, "libpod-")) return {};
+  consume_suffix(name, ".scope");
+  return is_container_id(name) ? name : std::string_view();
 }
 
-// /user.slice/user-<uid>.slice/user@<uid>.service: a user's systemd
-// instance, where rootless containers live.
-bool is_user_manager(const Segments& segs) {
-  if (segs.size() < 3 || segs[0].name != "user.slice") return false;
-  std::string_view slice = segs[1].name;
-  std::string_view service = segs[2].name;
-  if (!consume_prefix(slice, "user-") || !consume_suffix(slice, ".slice") || !is_decimal(slice)) return false;
-  return consume_prefix(service, "user@") && consume_suffix(service, ".service") && service == slice;
-}
-
+// Anywhere in the path: below machine.slice (rootful, systemd manager), a
+// user's systemd instance (rootless), /libpod_parent (cgroupfs manager, the
+// default without systemd), a pod's cgroup or any --cgroup-parent.
 std::optional<Found> podman(const Segments& segs) {
-  size_t first = 0;
-  if (!segs.empty() && segs[0].name == "machine.slice") {
-    first = 1;
-  } else if (is_user_manager(segs)) {
-    first = 3;
-  } else {
-    return std::nullopt;
-  }
-  for (size_t i = first; i < segs.size(); ++i) {
+  for (size_t i = 0; i < segs.size(); ++i) {
     const std::string_view id = libpod_container(segs[i].name);
     if (!id.empty()) return Found{"podman", std::string(id), segs[i].end};
   }
@@ -263,7 +248,8 @@ std::optional<Found> podman(const Segments& segs) {
 }
 
 // Anywhere in the path, so that custom --cgroup-parent values, rootless
-// Docker and Docker inside another container are recognised too.
+// Docker and Docker inside another container are recognised too:
+// "docker/<id>" (cgroupfs driver) or "docker-<id>.scope" (systemd driver).
 std::optional<Found> docker(const Segments& segs) {
   for (size_t i = 0; i < segs.size(); ++i) {
     std::string_view name = segs[i].name;
@@ -272,6 +258,23 @@ std::optional<Found> docker(const Segments& segs) {
     }
     if (consume_prefix(name, "docker-") && consume_suffix(name, ".scope") && is_container_id(name)) {
       return Found{"docker", std::string(name), segs[i].end};
+    }
+  }
+  return std::nullopt;
+}
+
+// containerd's own clients (nerdctl, ctr) outside Kubernetes: the cgroupfs
+// driver puts a container in "/<namespace>/<id>" (namespaces "default",
+// or "k8s.io" for images shared with the kubelet), the systemd driver in
+// "nerdctl-<id>.scope".
+std::optional<Found> containerd(const Segments& segs) {
+  for (size_t i = 0; i < segs.size(); ++i) {
+    std::string_view name = segs[i].name;
+    if ((name == "default" || name == "k8s.io") && i == 0 && i + 1 < segs.size() && is_container_id(segs[i + 1].name)) {
+      return Found{"containerd", std::string(segs[i + 1].name), segs[i + 1].end};
+    }
+    if (consume_prefix(name, "nerdctl-") && consume_suffix(name, ".scope") && is_container_id(name)) {
+      return Found{"containerd", std::string(name), segs[i].end};
     }
   }
   return std::nullopt;
@@ -339,7 +342,7 @@ std::optional<Found> systemd(const Segments& segs) {
 }
 
 using Rule = std::optional<Found> (*)(const Segments&);
-constexpr Rule kRules[] = {kubernetes, slurm, podman, docker, libvirt, systemd};
+constexpr Rule kRules[] = {kubernetes, slurm, podman, docker, containerd, libvirt, systemd};
 
 WorkloadIdentity identity(std::string_view path, AggregateMode mode, Found found) {
   WorkloadIdentity id{std::string(found.workload), std::move(found.workload_id), {}, {}};

@@ -201,11 +201,14 @@ constexpr Flag kFlags[] = {
      "paths, with named groups workload_id (required) and workload.",
      into<&Options::workload_pattern, workload_pattern>},
     {"cgroup.mode", "mode", "auto",
-     "auto, v1 or v2: which cgroups I/O is charged to. v1 uses the task's cgroup in the hierarchy of "
-     "--cgroup.v1-controller (hosts whose jobs live in cgroup v1); auto picks v2 unless the recognised workloads live "
-     "only in v1.",
+     "auto, v1 or v2: which cgroups I/O is charged to. v2: the task's cgroup2 cgroup; v1: its cgroup in the "
+     "hierarchy of --cgroup.v1-controller (pure v1 hosts). auto: where both are mounted (hybrid hosts), each task "
+     "is charged to its v1 cgroup while that is a recognised workload (Slurm job, pod, container, VM, "
+     "--cgroup.workload-pattern), else to its cgroup2 one, decided as cgroups come and go; else whichever is "
+     "mounted.",
      into<&Options::cgroup_mode, cgroup_mode>},
-    {"cgroup.v1-controller", "name", "cpuacct", "The cgroup v1 controller whose hierarchy --cgroup.mode=v1 uses.",
+    {"cgroup.v1-controller", "name", "cpuacct",
+     "The cgroup v1 controller whose hierarchy defines v1 workloads (--cgroup.mode=v1, and auto on hybrid hosts).",
      into<&Options::v1_controller, any_text>},
     {"cgroup.retain-ended", "duration", "5m",
      "How long a unit that ended keeps reporting its final totals (Prometheus durations such as 30s, 5m, 1h; at most "

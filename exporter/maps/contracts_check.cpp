@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "contracts/cgroup_events.h"
+#include "contracts/cgroup_keys.h"
 #include "contracts/common.h"
 #include "contracts/net.h"
 #include "contracts/vfs.h"
@@ -66,7 +67,8 @@ static_assert(CGIO_MOUNT_OTHER == 0 && CGIO_MOUNTS_MAX == 64,
 
 // --- cgio_map_full: per-CPU array of CGIO_LOST_SLOTS __u64 ------------------
 static_assert(CGIO_LOST_SLOTS == +CGIO_MAP_MAX * +CGIO_LOST_MAX);
-static_assert(CGIO_MAP_VFS == 0 && CGIO_MAP_NET == 1 && CGIO_MAP_VFS_MOUNTS == 2 && CGIO_MAP_MAX == 3,
+static_assert(CGIO_MAP_VFS == 0 && CGIO_MAP_NET == 1 && CGIO_MAP_VFS_MOUNTS == 2 && CGIO_MAP_V1_UNITS == 3 &&
+                  CGIO_MAP_MAX == 4,
               "app.cpp names the maps by these indices");
 static_assert(CGIO_LOST_FULL == 0 && CGIO_LOST_NOMEM == 1 && CGIO_LOST_BUSY == 2 && CGIO_LOST_OTHER == 3 &&
                   CGIO_LOST_MAX == 4,
@@ -74,14 +76,20 @@ static_assert(CGIO_LOST_FULL == 0 && CGIO_LOST_NOMEM == 1 && CGIO_LOST_BUSY == 2
 
 // --- .rodata cgio_cfg: struct cgio_config, written before load -------------
 static_assert(kPlainData<cgio_config>);
-static_assert(sizeof(cgio_config) == 28);
+static_assert(sizeof(cgio_config) == 32);
 static_assert(offsetof(cgio_config, include_pseudo_fs) == 0);
 static_assert(offsetof(cgio_config, mountpoints) == 4);
-static_assert(offsetof(cgio_config, cgroup_v1) == 8);
+static_assert(offsetof(cgio_config, cgroup_keys) == 8);
 static_assert(offsetof(cgio_config, v1_subsys_id) == 12);
 static_assert(offsetof(cgio_config, init_cgroupns_inum) == 16);
 static_assert(offsetof(cgio_config, pt_regs_offset) == 20);
 static_assert(offsetof(cgio_config, page_size) == 24);
+static_assert(offsetof(cgio_config, v1_hierarchy_id) == 28);
+
+// --- cgio_v1_units: hash __u64 v1 kernfs id -> __u32 enum cgio_v1_class ------
+static_assert(CGIO_KEYS_V2 == 0 && CGIO_KEYS_V1 == 1 && CGIO_KEYS_HYBRID == 2,
+              "cgroups/cgroup_space.h CgroupKeys has these values");
+static_assert(CGIO_V1_KEY_BIT == 1ULL << 63 && CGIO_V1_PENDING == 1 && CGIO_V1_UNIT == 2);
 
 // --- cgio_cgroup_events: ring buffer of struct cgio_cgroup_event -----------
 static_assert(kPlainData<cgio_cgroup_event>);

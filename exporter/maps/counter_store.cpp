@@ -36,4 +36,14 @@ void BpfCounterStore::take(CounterDomain domain, uint64_t id, std::span<uint64_t
   }
 }
 
+bool BpfCounterStore::holds(uint64_t id) const {
+  for (const CounterDomainSpec& spec : counter_domains()) {
+    const int fd = maps_[spec.map];
+    if (fd < 0 || spec.two_part_key()) continue;
+    std::vector<uint64_t> percpu(spec.fields * ncpus_);
+    if (bpf_map_lookup_elem(fd, &id, percpu.data()) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace cgio

@@ -18,6 +18,9 @@ class CounterStore {
   // Adds `id`'s summed per-CPU values in `domain` into `out` and deletes its
   // entries. For two-part keys, `out` holds every mount index's counters in a row.
   virtual void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) = 0;
+  // Whether `id` has values in a domain keyed by cgroup alone (the
+  // mountpoint breakdown is never counted without the vfs domain).
+  virtual bool holds(uint64_t id) const = 0;
 };
 
 class BpfCounterStore final : public CounterStore {
@@ -25,6 +28,7 @@ class BpfCounterStore final : public CounterStore {
   // Domains whose map was not created (-1) hold nothing.
   BpfCounterStore(SharedMapFds maps, unsigned possible_cpus, uint32_t mount_slots);
   void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) override;
+  bool holds(uint64_t id) const override;
 
  private:
   SharedMapFds maps_;

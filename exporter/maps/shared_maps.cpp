@@ -33,6 +33,10 @@ constexpr std::array<SharedMapSpec, kSharedMaps> kMaps = {{
      std::nullopt, false},
     {SharedMap::events_lost, "cgio_events_lost", "cgio_ev_lost", BPF_MAP_TYPE_PERCPU_ARRAY, kU32, kU64, 1, false,
      std::nullopt, false},
+    // Hybrid hosts: the v1 cgroups charged as v1 (contracts/cgroup_keys.h),
+    // one per job, step and task cgroup at most: --bpf.map-entries.
+    {SharedMap::v1_units, "cgio_v1_units", "cgio_v1_units", BPF_MAP_TYPE_HASH, kU64, kU32, 0, true, std::nullopt,
+     false},
 }};
 
 constexpr bool rows_in_order() {

@@ -3,7 +3,7 @@
  * cgio_trigger: runs a workload whose I/O is known to the byte inside a
  * given cgroup, for the live-kernel tests.
  *
- *   cgio_trigger <cgroup dir> <scenario> [args...]
+ *   cgio_trigger <cgroup dir>[:<cgroup dir>...] <scenario> [args...]
  *
  * The trigger forks a worker that blocks on a pipe, moves the worker into
  * the cgroup (by writing its pid to <cgroup dir>/cgroup.procs from the
@@ -1225,14 +1225,17 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 	close(go[0]);
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", argv[1]);
-	fd = open(procs, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		fail("open %s", procs);
 	n = snprintf(pid_text, sizeof(pid_text), "%d", worker);
-	if (write(fd, pid_text, n) != n)
-		fail("write %s", procs);
-	close(fd);
+	/* "dir1:dir2": one cgroup per hierarchy (a v1 job's and a cgroup2 one). */
+	for (char *dir = strtok(argv[1], ":"); dir; dir = strtok(NULL, ":")) {
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("open %s", procs);
+		if (write(fd, pid_text, n) != n)
+			fail("write %s", procs);
+		close(fd);
+	}
 	if (write(go[1], "g", 1) != 1)
 		fail("signal worker");
 	close(go[1]);

@@ -86,6 +86,7 @@ TEST(SumPercpu, KeepsFullSixtyFourBitValues) {
 class NoStore final : public CounterStore {
  public:
   void take(CounterDomain, uint64_t, std::span<uint64_t>) override {}
+  bool holds(uint64_t) const override { return false; }
 };
 
 std::shared_ptr<CgroupTracker> unit_tracker(CounterStore& store) {
@@ -111,7 +112,7 @@ TEST(CgroupCountersCollector, RendersWorkloadLabelsSumsUnitsAndFoldsUnknownIds) 
       {"x_bytes_total", "Bytes\\per \"x\"\nline.", {{{{"kind", "k"}}, 1}}},
   };
   CgroupCountersCollector c("x", CounterDomain::vfs, table, std::make_shared<FixedSource>(snap), tracker,
-                            std::make_shared<CgroupHierarchy>(tree.root()));
+                            std::make_shared<CgroupSpace>(CgroupSpace::v2(tree.root())));
   std::string ignored;
   ExpositionWriter sink([&ignored](std::string_view chunk) {
     ignored.append(chunk);
@@ -175,7 +176,7 @@ TEST(CgroupCountersCollector, ReadFailureThrowsForTheScrapeInstrumentation) {
   auto source = std::make_shared<FixedSource>(CounterSnapshot{});
   source->fail_ = true;
   CgroupCountersCollector c("x", CounterDomain::vfs, {}, source, unit_tracker(store),
-                            std::make_shared<CgroupHierarchy>(tree.root()));
+                            std::make_shared<CgroupSpace>(CgroupSpace::v2(tree.root())));
   std::string text;
   ExpositionWriter out([&text](std::string_view chunk) {
     text.append(chunk);
@@ -306,7 +307,7 @@ TEST(Scraper, FailureIsCountedAndOtherCollectorsStillReport) {
   snap.fields = 1;
   snap.keys = {7};
   snap.sums = {9};
-  auto hierarchy = std::make_shared<CgroupHierarchy>(tree.root());
+  auto hierarchy = std::make_shared<CgroupSpace>(CgroupSpace::v2(tree.root()));
   auto broken = std::make_shared<FixedSource>(snap);
   broken->fail_ = true;
   Scraper all;

@@ -24,6 +24,12 @@ class FakeStore final : public CounterStore {
     taken.push_back(id);
   }
   bool holds(CounterDomain d, uint64_t id) const { return values_.contains({static_cast<int>(d), id}); }
+  bool holds(uint64_t id) const override {
+    for (const auto& [key, v] : values_) {
+      if (key.second == id && key.first != static_cast<int>(CounterDomain::vfs_mounts)) return true;
+    }
+    return false;
+  }
   std::vector<uint64_t> taken;
 
  private:
@@ -171,6 +177,41 @@ TEST(Tracker, ARestartedServiceContinuesItsSeriesAndIsRecordedPerInstance) {
   EXPECT_EQ(h.ended[0].totals[0], (std::vector<uint64_t>{5, 50}));
   EXPECT_EQ(h.ended[1].totals[0], (std::vector<uint64_t>{2, 20})) << "the record counts this instance only";
   EXPECT_EQ(h.ended[1].cgroup_id, 41u);
+}
+
+// Hybrid hosts: a container's cgroup can exist with one path in v1 (key
+// tagged) and in cgroup2. One unit, one record, after both are gone.
+TEST(Tracker, AUnitInTwoHierarchiesEndsWhenItsLastCgroupIsRemoved) {
+  Harness h(AggregateMode::unit);
+  const std::string ctr = "/libpod_parent/libpod-" + std::string(64, 'a');
+  const uint64_t v1 = 50 | (1ull << 63);
+  h.tracker->discovered(50, ctr);
+  h.tracker->discovered(v1, ctr);
+  h.store.put(CounterDomain::vfs, v1, {3, 30});
+  h.store.put(CounterDomain::vfs, 50, {1, 10});
+  h.tracker->removed(50, "");
+  EXPECT_TRUE(h.ended.empty()) << "its v1 cgroup still counts";
+  h.tracker->removed(v1, "");
+  ASSERT_EQ(h.ended.size(), 1u);
+  EXPECT_EQ(h.ended[0].key.workload, "podman");
+  EXPECT_EQ(h.ended[0].totals[0], (std::vector<uint64_t>{4, 40}));
+  EXPECT_EQ(h.ended[0].cgroup_id, 50u) << "the kernfs id, without the v1 tag";
+}
+
+// Records are for units people account for: the directories between them
+// (a Slurm uid_<n>, a slice, any cgroup no layout recognises) get none.
+TEST(Tracker, CgroupsNoLayoutRecognisesAreNotRecorded) {
+  Harness h(AggregateMode::unit);
+  h.tracker->discovered(60, "/slurm_vm/uid_0");
+  h.tracker->discovered(61, "/scratch/tmp");
+  h.store.put(CounterDomain::vfs, 61, {2, 20});
+  h.tracker->removed(61, "");
+  h.tracker->removed(60, "");
+  h.tracker->removed(62, "/slurm_vm/uid_1");  // never seen: the event names it
+  EXPECT_TRUE(h.ended.empty());
+  EXPECT_EQ(h.tracker->stats().units_ended, 0u);
+  // Their counts are still reported, for the retention time.
+  EXPECT_EQ(h.vfs().at(L({"cgroup", "/scratch/tmp", "/scratch/tmp", ""})), (std::vector<uint64_t>{2, 20}));
 }
 
 TEST(Tracker, StepModeKeepsStepsApartWithAStepLabel) {

@@ -282,12 +282,40 @@ TEST(Workloads, PodmanConmonIsASystemdScope) {
   expect_unit(manager + "/user.slice/libpod-conmon-" + kCid + ".scope", "systemd", "user@1000.service", manager);
 }
 
-TEST(Workloads, PodmanOnlyUnderMachineSliceOrAUserManager) {
-  const std::string elsewhere = "/system.slice/libpod-" + kCid + ".scope";
-  expect_unit(elsewhere, "systemd", "libpod-" + kCid + ".scope", elsewhere);
-  // The user manager's uid must be the slice's.
-  const std::string mismatch = "/user.slice/user-1000.slice/user@1001.service/user.slice/libpod-" + kCid + ".scope";
-  expect_unit(mismatch, "systemd", "user@1001.service", "/user.slice/user-1000.slice/user@1001.service");
+// Without systemd (the cgroupfs manager) podman puts containers in
+// /libpod_parent/libpod-<id>, or below --cgroup-parent; its conmon in the
+// parent's own "conmon" cgroup.
+TEST(Workloads, PodmanCgroupfsManagerAndCustomParents) {
+  const std::string ctr = "/libpod_parent/libpod-" + kCid;
+  expect_unit(ctr, "podman", kCid, ctr);
+  expect_unit(ctr + "/init", "podman", kCid, ctr);
+  expect_unit("/libpod_parent/conmon", "cgroup", "/libpod_parent/conmon", "/libpod_parent/conmon");
+  expect_unit("/libpod_parent", "cgroup", "/libpod_parent", "/libpod_parent");
+  const std::string custom = "/batch/ci/libpod-" + kCid;
+  expect_unit(custom, "podman", kCid, custom);
+  const std::string in_pod = "/libpod_parent/" + kCid2 + "/libpod-" + kCid;
+  expect_unit(in_pod, "podman", kCid, in_pod);
+  // The systemd manager with a --cgroup-parent slice of the site's own.
+  const std::string slice = "/system.slice/libpod-" + kCid + ".scope";
+  expect_unit(slice, "podman", kCid, slice);
+  // Not container ids: too short, upper case, or the monitor.
+  expect_unit("/libpod_parent/libpod-abc123", "cgroup", "/libpod_parent/libpod-abc123", "/libpod_parent/libpod-abc123");
+  expect_unit("/libpod_parent/libpod-conmon-" + kCid, "cgroup", "/libpod_parent/libpod-conmon-" + kCid,
+              "/libpod_parent/libpod-conmon-" + kCid);
+}
+
+// --- containerd ---------------------------------------------------------------
+
+TEST(Workloads, ContainerdCgroupfsNamespacesAndNerdctlScopes) {
+  for (const std::string ns : {"default", "k8s.io"}) {
+    const std::string ctr = "/" + ns + "/" + kCid;
+    expect_unit(ctr, "containerd", kCid, ctr);
+  }
+  const std::string scope = "/system.slice/nerdctl-" + kCid + ".scope";
+  expect_unit(scope, "containerd", kCid, scope);
+  // A namespace name only counts at the root; anything else is unrecognised.
+  expect_unit("/srv/default/" + kCid, "cgroup", "/srv/default/" + kCid, "/srv/default/" + kCid);
+  expect_unit("/default/abc", "cgroup", "/default/abc", "/default/abc");
 }
 
 // --- libvirt ------------------------------------------------------------------
