@@ -29,6 +29,19 @@ std::vector<prometheus::MetricFamily> TrackingStatusCollector::Collect() const {
   out.push_back(single("cgio_units_retained",
                        "Units that ended and still report their final totals (--cgroup.retain-ended).",
                        prometheus::MetricType::Gauge, static_cast<double>(st.series_retained)));
+  prometheus::MetricFamily info = family(
+      "cgio_workload_info",
+      "One series per unit reported (alive or retained), value 1: its names from what the node holds (Slurm user, "
+      "uid, job_name, account, partition; pod namespace, pod, container; container name), to join on workload_id.",
+      prometheus::MetricType::Gauge);
+  for (const auto& [key, labels] : tracker_->unit_info()) {
+    std::vector<prometheus::ClientMetric::Label> all = {
+        {"cgroup", key.cgroup}, {"workload", key.workload}, {"workload_id", key.workload_id}};
+    if (!key.step.empty()) all.push_back({"step", key.step});
+    for (const auto& [name, value] : labels) all.push_back({name, value});
+    add_sample(info, all, 1);
+  }
+  out.push_back(std::move(info));
   if (events_lost_) {
     out.push_back(single("cgio_cgroup_events_lost_total",
                          "cgroup creation/removal events the kernel could not queue; the exporter then walks the "

@@ -37,6 +37,8 @@ tests=(
   curl util-linux iproute2                 # scrapes, findmnt/mountpoint, ss in scripts
   qemu-system-x86 busybox-static cpio      # the vm tier: Debian's 6.1 kernel under qemu
   liburing-dev libaio-dev                  # the trigger's io_uring and Linux AIO scenarios
+  slurm-wlm munge                          # e2e.slurm: a one-node cluster on localhost (its own munge key)
+  podman runc                              # e2e.containers: rootful podman with runc, cgroupfs manager
   fio nginx e2fsprogs strace jq            # e2e.real_tools: fio's engines on tmpfs and a loop-mounted
                                            # ext4, nginx sendfile, cp checked against strace, fio's JSON
                                            # (where an init system runs, Debian's nginx package also

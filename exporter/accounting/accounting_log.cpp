@@ -19,6 +19,10 @@
 namespace cgio {
 namespace {
 
+// The dedupe key of a unit: kernfs ids of the v1 and cgroup2 hierarchies
+// overlap, and no real id reaches bit 63.
+uint64_t unit_key(uint64_t cgroup_id, bool v1) { return v1 ? cgroup_id | (1ull << 63) : cgroup_id; }
+
 // O_APPEND makes each write(2) land at the end of the file as one unit with
 // respect to other O_APPEND writers (on local filesystems; NFS emulates
 // O_APPEND and gives no such promise), and makes copytruncate harmless: the
@@ -144,6 +148,7 @@ class RecordFields final : public nlohmann::json_sax<nlohmann::json> {
  public:
   std::string boot_id;
   std::optional<uint64_t> cgroup_id;
+  bool cgroup_v1 = false;
 
   // True when `line` is one object; its fields are then in boot_id/cgroup_id.
   bool read(std::string_view line) {
@@ -156,7 +161,10 @@ class RecordFields final : public nlohmann::json_sax<nlohmann::json> {
   }
 
   bool null() override { return value(Kind::other); }
-  bool boolean(bool) override { return value(Kind::other); }
+  bool boolean(bool v) override {
+    if (depth_ == 1 && key_ == Key::cgroup_v1) cgroup_v1 = v;
+    return value(Kind::other);
+  }
   bool number_integer(number_integer_t) override { return value(Kind::other); }
   bool number_unsigned(number_unsigned_t v) override {
     if (depth_ == 1 && key_ == Key::cgroup_id) cgroup_id = v;
@@ -171,7 +179,12 @@ class RecordFields final : public nlohmann::json_sax<nlohmann::json> {
   bool binary(binary_t&) override { return false; }  // not produced by JSON text
   bool start_object(std::size_t) override { return open(); }
   bool key(string_t& k) override {
-    if (depth_ == 1) key_ = k == "boot_id" ? Key::boot_id : k == "cgroup_id" ? Key::cgroup_id : Key::other;
+    if (depth_ == 1) {
+      key_ = k == "boot_id"     ? Key::boot_id
+             : k == "cgroup_id" ? Key::cgroup_id
+             : k == "cgroup_v1" ? Key::cgroup_v1
+                                : Key::other;
+    }
     return true;
   }
   bool end_object() override { return close(); }
@@ -181,7 +194,7 @@ class RecordFields final : public nlohmann::json_sax<nlohmann::json> {
 
  private:
   static constexpr int kMaxDepth = 32;
-  enum class Key { other, boot_id, cgroup_id };
+  enum class Key { other, boot_id, cgroup_id, cgroup_v1 };
   enum class Kind { other, string, unsigned_number };
 
   // A top-level field's value: a later duplicate key replaces an earlier one.
@@ -262,6 +275,17 @@ std::string format_accounting_line(const AccountingRecord& r, std::string_view b
   append_json_string(out, r.cgroup);
   out += ",\"cgroup_id\":";
   append_uint(out, r.cgroup_id);
+  if (r.cgroup_v1) out += ",\"cgroup_v1\":true";
+  if (!r.info.empty()) {
+    out += ",\"info\":{";
+    for (size_t i = 0; i < r.info.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      append_json_string(out, r.info[i].first);
+      out.push_back(':');
+      append_json_string(out, r.info[i].second);
+    }
+    out.push_back('}');
+  }
   out += ",\"boot_id\":";
   append_json_string(out, boot_id);
   out += ",\"first_seen\":";
@@ -327,7 +351,9 @@ Result<void> AccountingLog::scan(int fd) {
   const auto consider = [&](std::string_view l) {
     if (l.find(written_boot_id) == std::string_view::npos) return;
     RecordFields fields;
-    if (fields.read(l) && fields.boot_id == boot_id_ && fields.cgroup_id) known_.insert(*fields.cgroup_id);
+    if (fields.read(l) && fields.boot_id == boot_id_ && fields.cgroup_id) {
+      known_.insert(unit_key(*fields.cgroup_id, fields.cgroup_v1));
+    }
   };
   for (;;) {
     const ssize_t n = ::read(fd, buf.data(), buf.size());
@@ -360,7 +386,7 @@ Result<void> AccountingLog::scan(int fd) {
 }
 
 Result<bool> AccountingLog::append(const AccountingRecord& r) {
-  if (known_.contains(r.cgroup_id)) return false;
+  if (known_.contains(unit_key(r.cgroup_id, r.cgroup_v1))) return false;
   const std::string line = format_accounting_line(r, boot_id_);
   if (line.size() - 1 > kMaxLineBytes) {
     return Error{"accounting record for cgroup " + std::to_string(r.cgroup_id) + " too long for " + path_ + ": " +
@@ -392,7 +418,7 @@ Result<bool> AccountingLog::append(const AccountingRecord& r) {
   // lines. Consumers key records on (boot_id, cgroup_id).
   if (auto s = fsync_retrying(fd.get(), path_); !s) return s.error();
   if (size == 0) fsync_parent_dir(path_);
-  known_.insert(r.cgroup_id);
+  known_.insert(unit_key(r.cgroup_id, r.cgroup_v1));
   return true;
 }
 

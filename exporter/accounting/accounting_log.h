@@ -22,7 +22,10 @@ struct AccountingRecord {
   std::string workload_id;  // e.g. "42"
   std::string step;         // empty unless per-step accounting; then omitted from the JSON
   std::string cgroup;       // any bytes; invalid UTF-8 is escaped (see accounting_log.cpp)
-  uint64_t cgroup_id = 0;   // with the boot id, identifies the unit
+  uint64_t cgroup_id = 0;   // kernfs id; with the boot id and cgroup_v1, identifies the unit
+  bool cgroup_v1 = false;   // hybrid hosts: the unit's cgroup is in the v1 hierarchy (ids overlap)
+  // cgio_workload_info's labels for the unit (user, name, namespace, ...).
+  std::vector<std::pair<std::string, std::string>> info;
   std::chrono::system_clock::time_point first_seen, ended;
   std::vector<std::pair<std::string, uint64_t>> counters;  // written in this order
   struct LabelledCounter {
@@ -59,7 +62,8 @@ class AccountingLog {
 
   std::string path_;
   std::string boot_id_;
-  std::unordered_set<uint64_t> known_;  // cgroup ids of this boot with a record
+  // Units of this boot with a record: cgroup id, bit 63 set for cgroup_v1.
+  std::unordered_set<uint64_t> known_;
 };
 
 // The record's line, with its trailing newline (exposed for tests).

@@ -111,7 +111,9 @@ AccountingRecord to_record(const EndedUnit& u, const MetricTables& tables) {
   r.workload_id = u.key.workload_id;
   r.step = u.key.step;
   r.cgroup = u.key.cgroup;
-  r.cgroup_id = u.cgroup_id;
+  r.cgroup_id = CgroupSpace::kernfs_id(u.cgroup_id);
+  r.cgroup_v1 = r.cgroup_id != u.cgroup_id;
+  r.info = u.info;
   r.first_seen = u.first_seen;
   r.ended = u.ended;
   for (size_t d = 0; d < kCounterDomains; ++d) {
@@ -319,6 +321,9 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
         if (!written)
           log::error("cannot write accounting record", {{"err", written.error()}, {"cgroup", u.key.cgroup}});
       });
+
+  c->tracker->set_info(std::make_shared<const WorkloadInfo>(WorkloadInfoRoots{}),
+                       [space = c->space](uint64_t key, const std::string& path) { return space->dir_of(key, path); });
 
   CgroupEventReader::Config events;
   events.ringbuf_fd = c->cgroup_events ? c->maps.fd(SharedMap::cgroup_events) : -1;

@@ -190,6 +190,7 @@ void CgroupEventReader::run() {
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
+    tracker_.name_units();
     const uint64_t lost = read_lost();
     const bool dropped = lost != lost_seen_;
     if (dropped) {

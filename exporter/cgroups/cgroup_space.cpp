@@ -54,6 +54,11 @@ std::optional<std::string> CgroupSpace::resolve(uint64_t key) const {
   return v2_->resolve(key);
 }
 
+std::string CgroupSpace::dir_of(uint64_t key, const std::string& path) const {
+  const std::string& root = keys_ == CgroupKeys::v1 || is_v1_key(key) ? v1_root_ : v2_root_;
+  return path == "/" ? root : root + path;
+}
+
 std::optional<uint64_t> CgroupSpace::key_of(uint32_t hierarchy_id, uint64_t kernfs_id) const {
   if (v2_ && hierarchy_id == 0) return kernfs_id;
   if (v1_ && hierarchy_id == v1_hierarchy_id_ && hierarchy_id != 0) {

@@ -42,6 +42,8 @@ class CgroupSpace {
   // The key of cgroup `kernfs_id` of hierarchy `hierarchy_id` (as a cgroup
   // event reports them); nullopt for a hierarchy not counted.
   std::optional<uint64_t> key_of(uint32_t hierarchy_id, uint64_t kernfs_id) const;
+  // The directory of the cgroup `key` names, at `path` in its hierarchy.
+  std::string dir_of(uint64_t key, const std::string& path) const;
   // Whether `key` is a v1 cgroup of a hybrid host, and its kernfs id.
   bool is_v1_key(uint64_t key) const;
   static uint64_t kernfs_id(uint64_t key);

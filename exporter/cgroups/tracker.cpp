@@ -4,7 +4,6 @@
 #include <climits>
 #include <cstdint>
 
-#include "cgroups/cgroup_space.h"
 #include "web/exposition.h"
 
 namespace cgio {
@@ -70,7 +69,9 @@ void CgroupTracker::add_alive(uint64_t id, const std::string& path, bool is_new)
     s.first_seen = clock_();
     s.ended_at.reset();
     for (size_t d = 0; d < kCounterDomains; ++d) s.instance_start[d] = s.ended[d];
+    if (!s.info_done) ++info_pending_;
   }
+  if (is_unit) s.unit_keys.push_back(id);
   (void)is_new;
   cgroups_.emplace(id, Cgroup{path, key, &s, is_unit});
 }
@@ -132,12 +133,15 @@ void CgroupTracker::removed(uint64_t id, const std::string& path) {
     Series& s = series_for(c.series);
     --s.members;
     const auto now = clock_();
+    if (c.is_unit) std::erase(s.unit_keys, id);
     if (c.is_unit && --s.units_alive == 0) {
       s.ended_at = now;
       ++units_ended_;
+      if (!s.info_done) --info_pending_;
       EndedUnit u;
       u.key = c.series;
-      u.cgroup_id = CgroupSpace::kernfs_id(id);
+      u.cgroup_id = id;
+      u.info = s.info;
       u.first_seen = s.first_seen;
       u.ended = now;
       for (size_t d = 0; d < kCounterDomains; ++d) {
@@ -266,6 +270,63 @@ CgroupTracker::Stats CgroupTracker::stats() const {
     if (s.members == 0 && s.units_alive == 0) ++st.series_retained;
   }
   return st;
+}
+
+void CgroupTracker::set_info(std::shared_ptr<const WorkloadInfo> info,
+                             std::function<std::string(uint64_t, const std::string&)> dir_of) {
+  std::lock_guard lock(mutex_);
+  info_ = std::move(info);
+  dir_of_ = std::move(dir_of);
+}
+
+void CgroupTracker::name_units() {
+  struct Ask {
+    SeriesKey key;
+    WorkloadIdentity who;
+    std::vector<std::string> dirs;
+  };
+  std::vector<Ask> asks;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    if (!info_ || info_pending_ == 0) return;
+    for (auto& [key, s] : series_) {
+      if (s.info_done || s.units_alive == 0 || now < s.info_next) continue;
+      Ask a{key, {key.workload, key.workload_id, key.cgroup, key.step}, {}};
+      for (uint64_t id : s.unit_keys) a.dirs.push_back(dir_of_(id, key.cgroup));
+      asks.push_back(std::move(a));
+    }
+  }
+  if (asks.empty()) return;
+  std::vector<WorkloadInfo::Found> found;
+  found.reserve(asks.size());
+  for (const Ask& a : asks) found.push_back(info_->lookup(a.who, a.dirs));
+  std::lock_guard lock(mutex_);
+  for (size_t i = 0; i < asks.size(); ++i) {
+    auto it = series_.find(asks[i].key);
+    if (it == series_.end() || it->second.info_done) continue;
+    Series& s = it->second;
+    if (found[i].labels.size() >= s.info.size()) s.info = std::move(found[i].labels);
+    constexpr int kTries = 60;  // a unit's tasks start within its first minute
+    if (found[i].complete || ++s.info_tries >= kTries) {
+      s.info_done = true;
+      if (s.units_alive > 0) --info_pending_;
+    } else {
+      // Soon at first (a job's tasks start right after its cgroup), then
+      // once a second.
+      s.info_next = now + (s.info_tries < 10 ? std::chrono::milliseconds(100) : std::chrono::milliseconds(1000));
+    }
+  }
+}
+
+std::vector<std::pair<SeriesKey, InfoLabels>> CgroupTracker::unit_info() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<SeriesKey, InfoLabels>> out;
+  for (const auto& [key, s] : series_) {
+    if (key.workload == "cgroup" || !visible(s)) continue;
+    out.emplace_back(key, s.info);
+  }
+  return out;
 }
 
 }  // namespace cgio

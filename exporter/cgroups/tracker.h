@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cgroups/workload_info.h"
 #include "cgroups/workloads.h"
 #include "maps/counter_domains.h"
 #include "maps/counter_source.h"
@@ -42,9 +43,10 @@ struct SeriesKey {
 // One unit instance that ended, for the accounting file.
 struct EndedUnit {
   SeriesKey key;
-  uint64_t cgroup_id = 0;
+  uint64_t cgroup_id = 0;  // the key (CgroupSpace) of the unit cgroup removed last
   std::chrono::system_clock::time_point first_seen, ended;
   std::vector<uint64_t> totals[kCounterDomains];  // this instance only
+  InfoLabels info;                                // cgio_workload_info's labels, as found
 };
 
 class CgroupTracker {
@@ -67,6 +69,18 @@ class CgroupTracker {
   void removed(uint64_t id, const std::string& path);
   // A cgroup renamed or moved (the kernel keeps its id).
   void renamed(uint64_t id, const std::string& new_path);
+
+  // Names units (cgio_workload_info) through `info`; `dir_of` turns a
+  // cgroup's key and path into its directory. Without it units have no info.
+  void set_info(std::shared_ptr<const WorkloadInfo> info,
+                std::function<std::string(uint64_t key, const std::string& path)> dir_of);
+  // Looks up the names of units not named yet (their tasks may have started
+  // since the last try): at most once a second per unit, for a minute.
+  // Called from the event reader's thread; the lookups run unlocked.
+  void name_units();
+  // Every unit series reported (alive or retained) with its info labels:
+  // the series and the info found so far.
+  std::vector<std::pair<SeriesKey, InfoLabels>> unit_info() const;
 
   bool knows(uint64_t id) const;
   // Whether the counter maps hold values for `id`.
@@ -119,6 +133,12 @@ class CgroupTracker {
     // container's cgroup can exist with the same path in v1 and cgroup2);
     // the instance ends when the last one is removed.
     int units_alive = 0;
+    std::vector<uint64_t> unit_keys;  // the unit cgroups alive
+    // cgio_workload_info: what was found, whether to look again, when.
+    InfoLabels info;
+    bool info_done = false;
+    int info_tries = 0;
+    std::chrono::steady_clock::time_point info_next{};
     std::chrono::system_clock::time_point first_seen;
     std::optional<std::chrono::system_clock::time_point> ended_at;
     std::vector<uint64_t> instance_start[kCounterDomains];
@@ -148,6 +168,9 @@ class CgroupTracker {
   const std::array<size_t, kCounterDomains> widths_;
   Clock clock_;
   std::function<void(const EndedUnit&)> on_unit_end_;
+  std::shared_ptr<const WorkloadInfo> info_;
+  std::function<std::string(uint64_t, const std::string&)> dir_of_;
+  size_t info_pending_ = 0;  // series with units alive and no complete info
 
   mutable std::mutex mutex_;
   std::unordered_map<uint64_t, Cgroup> cgroups_;

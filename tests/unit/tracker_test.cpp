@@ -195,7 +195,7 @@ TEST(Tracker, AUnitInTwoHierarchiesEndsWhenItsLastCgroupIsRemoved) {
   ASSERT_EQ(h.ended.size(), 1u);
   EXPECT_EQ(h.ended[0].key.workload, "podman");
   EXPECT_EQ(h.ended[0].totals[0], (std::vector<uint64_t>{4, 40}));
-  EXPECT_EQ(h.ended[0].cgroup_id, 50u) << "the kernfs id, without the v1 tag";
+  EXPECT_EQ(h.ended[0].cgroup_id, v1) << "the key of the cgroup removed last";
 }
 
 // Records are for units people account for: the directories between them
