@@ -157,14 +157,24 @@ WorkloadInfo::Found WorkloadInfo::kubernetes(const WorkloadIdentity& who) const 
     f.complete = true;
     break;
   }
-  // Step mode: a container of the pod, whose cgroup ends in its id.
-  if (f.complete && !who.step.empty()) {
-    const std::string tail = "-" + who.step + ".log";
+  // Step mode: a container of the pod, whose cgroup ends in its id
+  // ("[<runtime>-]<id>[.scope]").
+  std::string_view last = who.unit_path;
+  last.remove_prefix(last.rfind('/') + 1);
+  if (last.ends_with(".scope")) last.remove_suffix(6);
+  for (std::string_view runtime : {"cri-containerd-", "crio-", "docker-"}) {
+    if (last.starts_with(runtime)) last.remove_prefix(runtime.size());
+  }
+  const bool container = last.size() == 64 && std::all_of(last.begin(), last.end(), [](char c) {
+                           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                         });
+  if (f.complete && container) {
+    const std::string tail = "-" + std::string(last) + ".log";
     for (const std::string& name : dir_entries(roots_.container_logs)) {
       if (!name.ends_with(tail)) continue;
       const std::string head = name.substr(0, name.size() - tail.size());
-      const size_t last = head.rfind('_');
-      if (last != std::string::npos) add(f.labels, "container", head.substr(last + 1));
+      const size_t sep = head.rfind('_');
+      if (sep != std::string::npos) add(f.labels, "container", head.substr(sep + 1));
       break;
     }
   }

@@ -262,6 +262,29 @@ TEST_F(LiveAccounting, SlurmV1JobOnTheCpuacctHierarchy) {
   }
 }
 
+// A pure v1 host (RHEL 8's legacy layout: no cgroup2 mount): the defaults
+// charge the v1 controller's cgroups, exactly. Runs in the VM tier's v1
+// layout; skips where cgroup2 is mounted.
+TEST_F(LiveAccounting, PureV1HostCountsJobsWithDefaultFlags) {
+  if (!cgroup2_mount().empty()) GTEST_SKIP() << "cgroup2 is mounted: not a pure v1 host";
+  std::string root;
+  if (auto mounts = read_mountinfo("/proc/self/mountinfo")) {
+    if (auto m = find_cgroup_v1_mount(*mounts, "cpuacct")) root = m->mount_point;
+  }
+  ASSERT_FALSE(root.empty()) << "neither cgroup2 nor a v1 cpuacct hierarchy";
+  Tmpfs fs;
+  auto exporter = start_exporter({"--no-collector.net"});
+  ASSERT_TRUE(exporter);
+  EXPECT_NE(exporter->log().find("hierarchy=v1"), std::string::npos) << exporter->log();
+  EXPECT_NE(exporter->log().find("no cgroup2 mount"), std::string::npos) << exporter->log();
+  const std::string job = "/" + unique("slurm_n") + "/uid_0/job_12";
+  CgroupTree tree(root);
+  const std::string task = tree.add(job + "/step_0/task_0");
+  run_trigger(task, {"reads", fs.dir(), "33"});
+  const Metrics m = scrape(exporter->port());
+  EXPECT_EQ(value_of(m, "cgio_vfs_reads_total", {{"cgroup", job}, {"workload", "slurm"}, {"workload_id", "12"}}), 33.0);
+}
+
 // The default on a hybrid host, started before any job (the boot order of
 // every node): a job that appears in the v1 hierarchy afterwards is charged
 // as that job, although its tasks also sit in the service's cgroup2 cgroup;

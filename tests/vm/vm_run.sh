@@ -5,10 +5,10 @@
 # the serial console's CGIO-VM-RESULT line into an exit status.
 #
 #   vm_run.sh --workdir DIR --exporter BIN --trigger BIN --tests BIN
-#             [--exclude PATTERNS] [NAME=VALUE...]
+#             [--only PATTERNS] [--exclude PATTERNS] [NAME=VALUE...]
 #
-# --exclude leaves out live tests (gtest patterns separated by ':'); each run
-# that needs it says why in tests/vm/CMakeLists.txt.
+# --only runs just these live tests, --exclude leaves some out (gtest patterns
+# separated by ':'); each run that needs them says why in tests/vm/CMakeLists.txt.
 # NAME=VALUE pairs are exported inside the VM before the tests run (the
 # CGIO_TEST_* knobs of tests/live/live_support.h). Host environment:
 #   CGIO_VM_KERNEL_DIR     unpacked linux-image package (default
@@ -20,10 +20,11 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-workdir="" exporter="" trigger="" tests="" exclude=""
+workdir="" exporter="" trigger="" tests="" exclude="" only=""
 vm_env=()
 usage() {
-  echo "usage: $0 --workdir DIR --exporter BIN --trigger BIN --tests BIN [--exclude PATTERNS] [NAME=VALUE...]" >&2
+  echo "usage: $0 --workdir DIR --exporter BIN --trigger BIN --tests BIN [--only PATTERNS] [--exclude PATTERNS]" \
+    "[NAME=VALUE...]" >&2
   exit 2
 }
 while [ $# -gt 0 ]; do
@@ -33,6 +34,7 @@ while [ $# -gt 0 ]; do
     --trigger) trigger=$2; shift 2 ;;
     --tests) tests=$2; shift 2 ;;
     --exclude) exclude=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
     [A-Z]*=*) vm_env+=("$1"); shift ;;
     *) usage ;;
   esac
@@ -112,7 +114,7 @@ printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
 printf 'passwd: files\ngroup: files\nhosts: files\n' > "$root/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' > "$root/etc/hosts"
 
-filter=${CGIO_VM_GTEST_FILTER:-}
+filter=${CGIO_VM_GTEST_FILTER:-$only}
 if [ -n "$exclude" ]; then
   case "$filter" in
     *-*) ;;  # already has a negative part: the caller decides
