@@ -274,7 +274,10 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
     }
     LibbpfObjectLoader loader(c->maps.fds(), g.bpf_config, *c->tracefs, opts.btf_path);
     // Jobs running now are charged as jobs from the first event counted.
-    CgroupEventReader::mark_v1_units(*c->space, *g.classifier, V1UnitsMap(c->maps.fd(SharedMap::v1_units)));
+    if (c->space->hybrid()) {
+      BpfV1Units units(c->maps.fd(SharedMap::v1_units));
+      CgroupEventReader::mark_v1_units(*c->space, *g.classifier, units);
+    }
     c->programs = load_programs(plan, loader);
   }
   // The kernel BTF parsed for planning and probing (and the prober's, gone
@@ -329,7 +332,7 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
   events.ringbuf_fd = c->cgroup_events ? c->maps.fd(SharedMap::cgroup_events) : -1;
   events.lost_fd = c->maps.fd(SharedMap::events_lost);
   events.possible_cpus = ncpus;
-  if (c->space->hybrid()) events.v1_units = V1UnitsMap(c->maps.fd(SharedMap::v1_units));
+  if (c->space->hybrid()) events.v1_units = std::make_shared<BpfV1Units>(c->maps.fd(SharedMap::v1_units));
   events.reconcile_every = c->cgroup_events ? std::chrono::seconds(60) : std::chrono::seconds(2);
   events.ids_in_maps = [sources = c->sources] {
     std::vector<uint64_t> ids;

@@ -27,8 +27,12 @@ bool v1_workload(const WorkloadIdentity& who) { return who.workload != "cgroup" 
 
 CgroupEventReader::CgroupEventReader(Config config, const CgroupSpace& space, CgroupTracker& tracker)
     : config_(std::move(config)), space_(space), tracker_(tracker) {
-  ring_.reset(ring_buffer__new(config_.ringbuf_fd, &CgroupEventReader::on_event, this, nullptr));
-  if (!ring_) {
+  // Without a ring (the event programs did not attach; the caller said so)
+  // only walks find cgroups.
+  if (config_.ringbuf_fd >= 0) {
+    ring_.reset(ring_buffer__new(config_.ringbuf_fd, &CgroupEventReader::on_event, this, nullptr));
+  }
+  if (!ring_ && config_.ringbuf_fd >= 0) {
     log::error("cannot read cgroup events; removed cgroups are found by periodic walks only",
                {{"err", std::strerror(errno)}});
   }
@@ -69,7 +73,7 @@ void CgroupEventReader::handle(const void* data, size_t size) {
                                 {"path", path},
                                 {"init_ns", e->init_cgroup_ns ? "1" : "0"}});
   }
-  const bool v1 = space_.is_v1_key(*key);
+  const bool v1 = space_.is_v1_key(*key) && config_.v1_units;
   switch (e->kind) {
     case CGIO_CGROUP_MKDIR:
     case CGIO_CGROUP_RENAME:
@@ -105,7 +109,7 @@ void CgroupEventReader::handle(const void* data, size_t size) {
 bool CgroupEventReader::settle_v1(uint64_t key, const std::string& path, bool from_event) {
   const uint64_t id = CgroupSpace::kernfs_id(key);
   if (v1_workload(tracker_.classify(path))) {
-    if (!config_.v1_units.mark_unit(id, from_event) && !v1_full_logged_) {
+    if (!config_.v1_units->mark_unit(id, from_event) && !v1_full_logged_) {
       v1_full_logged_ = true;
       log::error(
           "the v1 unit map is full: tasks of further v1 jobs are charged to their cgroup2 cgroup "
@@ -114,12 +118,11 @@ bool CgroupEventReader::settle_v1(uint64_t key, const std::string& path, bool fr
     }
     return true;
   }
-  config_.v1_units.forget(id);
+  config_.v1_units->forget(id);
   return tracker_.has_values(key);
 }
 
-void CgroupEventReader::mark_v1_units(const CgroupSpace& space, const WorkloadClassifier& classifier,
-                                      const V1UnitsMap& units) {
+void CgroupEventReader::mark_v1_units(const CgroupSpace& space, const WorkloadClassifier& classifier, V1Units& units) {
   if (!space.hybrid()) return;
   for (const auto& entry : space.walk()) {
     if (entry.v1_of_hybrid && v1_workload(classifier.classify(entry.path))) {
@@ -141,18 +144,19 @@ uint64_t CgroupEventReader::read_lost() const {
 void CgroupEventReader::reconcile() {
   std::unordered_set<uint64_t> alive;
   std::unordered_set<uint64_t> v1_marked;
-  if (space_.hybrid()) {
-    for (uint64_t id : config_.v1_units.ids()) v1_marked.insert(id);
+  const bool hybrid = space_.hybrid() && config_.v1_units;
+  if (hybrid) {
+    for (uint64_t id : config_.v1_units->ids()) v1_marked.insert(id);
   }
   for (const auto& entry : space_.walk()) {
     alive.insert(entry.key);
-    if (entry.v1_of_hybrid) {
+    if (entry.v1_of_hybrid && hybrid) {
       const uint64_t id = CgroupSpace::kernfs_id(entry.key);
       const bool workload = v1_workload(tracker_.classify(entry.path));
       // Pending cgroups whose event is still queued are settled here or
       // there, the same way.
-      if (workload && !v1_marked.contains(id)) config_.v1_units.mark_unit(id, false);
-      if (!workload && v1_marked.contains(id)) config_.v1_units.forget(id);
+      if (workload && !v1_marked.contains(id)) config_.v1_units->mark_unit(id, false);
+      if (!workload && v1_marked.contains(id)) config_.v1_units->forget(id);
       v1_marked.erase(id);
       if (!workload && !tracker_.knows(entry.key) && !tracker_.has_values(entry.key)) continue;
     }
@@ -160,7 +164,7 @@ void CgroupEventReader::reconcile() {
   }
   // Marked but gone (removed between a walk and its marking).
   for (uint64_t id : v1_marked) {
-    if (!alive.contains(id | CGIO_V1_KEY_BIT)) config_.v1_units.forget(id);
+    if (!alive.contains(id | CGIO_V1_KEY_BIT)) config_.v1_units->forget(id);
   }
   for (uint64_t id : tracker_.alive_ids()) {
     if (!alive.contains(id)) tracker_.removed(id, "");

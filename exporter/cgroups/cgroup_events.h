@@ -25,7 +25,7 @@ class CgroupEventReader {
     unsigned possible_cpus = 1;
     // Hybrid hosts: the v1 cgroups charged as v1, kept to the recognised
     // workloads (contracts/cgroup_keys.h).
-    V1UnitsMap v1_units{-1};
+    std::shared_ptr<V1Units> v1_units;  // null unless hybrid
     std::chrono::seconds reconcile_every{60};
     // Cgroup ids with values in the counter maps (for orphans to fold).
     std::function<std::vector<uint64_t>()> ids_in_maps;
@@ -40,6 +40,9 @@ class CgroupEventReader {
   uint64_t events_lost() const { return lost_seen_.load(); }
   uint64_t events_handled() const { return handled_.load(); }
 
+  // One ring buffer record (struct cgio_cgroup_event); public for tests.
+  void handle(const void* data, size_t size);
+
   // Walks the hierarchies: cgroups gone without an event are removed (and
   // folded), cgroups unknown are added, orphaned map entries are folded; on
   // hybrid hosts the v1 units are set to the recognised workloads.
@@ -48,11 +51,10 @@ class CgroupEventReader {
   // Hybrid hosts, before the counting programs attach: marks the v1 cgroups
   // of recognised workloads that exist, so a job running when cgio starts
   // is charged as that job from its first counted event.
-  static void mark_v1_units(const CgroupSpace& space, const WorkloadClassifier& classifier, const V1UnitsMap& units);
+  static void mark_v1_units(const CgroupSpace& space, const WorkloadClassifier& classifier, V1Units& units);
 
  private:
   static int on_event(void* ctx, void* data, size_t size);
-  void handle(const void* data, size_t size);
   uint64_t read_lost() const;
   // Hybrid hosts: a v1 cgroup created or found by a walk. Marks it a unit
   // when it is a recognised workload, else charges its tasks to cgroup2

@@ -10,19 +10,25 @@
 
 namespace cgio {
 
-class V1UnitsMap {
+class V1Units {
  public:
-  // `fd`: the map, or -1 on hosts that are not hybrid (every call does nothing).
-  explicit V1UnitsMap(int fd) : fd_(fd) {}
-
-  bool enabled() const { return fd_ >= 0; }
+  virtual ~V1Units() = default;
   // Marks kernfs id `id` a unit. `only_if_present`: when the kernel added it
   // (a mkdir event), so a cgroup removed meanwhile is not added back.
   // False when the map is full (the caller logs; the loss is counted).
-  bool mark_unit(uint64_t id, bool only_if_present) const;
+  virtual bool mark_unit(uint64_t id, bool only_if_present) = 0;
   // Its tasks are charged to cgroup2.
-  void forget(uint64_t id) const;
-  std::vector<uint64_t> ids() const;
+  virtual void forget(uint64_t id) = 0;
+  virtual std::vector<uint64_t> ids() const = 0;
+};
+
+// The BPF map itself.
+class BpfV1Units final : public V1Units {
+ public:
+  explicit BpfV1Units(int fd) : fd_(fd) {}
+  bool mark_unit(uint64_t id, bool only_if_present) override;
+  void forget(uint64_t id) override;
+  std::vector<uint64_t> ids() const override;
 
  private:
   int fd_;

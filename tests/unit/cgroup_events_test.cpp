@@ -1,0 +1,158 @@
+// The hybrid host's sequence on fixture trees, without root: the exporter
+// starts before any job (slurmd's service in cgroup2, nothing in v1), then
+// a job's v1 cgroups appear (the kernel marks them pending as the mkdir
+// program does), are settled from their events, count, and end.
+#include "cgroups/cgroup_events.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "fixture_tree.h"
+
+#include "contracts/cgroup_events.h"
+#include "contracts/cgroup_keys.h"
+
+namespace cgio {
+namespace {
+
+using test::FixtureTree;
+
+// cgio_v1_units as the kernel and the exporter share it.
+class FakeV1Units final : public V1Units {
+ public:
+  bool mark_unit(uint64_t id, bool only_if_present) override {
+    if (only_if_present && !classes.contains(id)) return true;
+    classes[id] = CGIO_V1_UNIT;
+    return true;
+  }
+  void forget(uint64_t id) override { classes.erase(id); }
+  std::vector<uint64_t> ids() const override {
+    std::vector<uint64_t> out;
+    for (const auto& [id, c] : classes) out.push_back(id);
+    return out;
+  }
+  std::map<uint64_t, uint32_t> classes;
+};
+
+class Store final : public CounterStore {
+ public:
+  void take(CounterDomain d, uint64_t id, std::span<uint64_t> out) override {
+    if (d != CounterDomain::vfs) return;
+    auto it = values.find(id);
+    if (it == values.end()) return;
+    for (size_t i = 0; i < out.size() && i < it->second.size(); ++i) out[i] += it->second[i];
+    values.erase(it);
+  }
+  bool holds(uint64_t id) const override { return values.contains(id); }
+  std::map<uint64_t, std::vector<uint64_t>> values;
+};
+
+constexpr uint32_t kV1Hierarchy = 5;
+
+cgio_cgroup_event event(uint64_t id, uint32_t kind, const std::string& path) {
+  cgio_cgroup_event e{};
+  e.id = id;
+  e.hierarchy_id = kV1Hierarchy;
+  e.kind = kind;
+  e.init_cgroup_ns = 1;
+  e.path_len = static_cast<uint32_t>(path.size());
+  std::memcpy(e.path, path.data(), path.size());
+  return e;
+}
+
+TEST(CgroupEventReader, HybridJobCreatedAfterStartIsMarkedCountedAndRecordedOnce) {
+  FixtureTree v2, v1;
+  const uint64_t slurmd = v2.add("/system.slice/slurmd.service");
+  const CgroupSpace space = CgroupSpace::hybrid(v2.root(), v1.root(), kV1Hierarchy);
+  Store store;
+  std::vector<EndedUnit> ended;
+  auto classifier = WorkloadClassifier::create("", AggregateMode::unit);
+  ASSERT_TRUE(classifier);
+  CgroupTracker tracker(
+      std::move(classifier.value()), std::chrono::seconds(300), store, {2, 0, 0},
+      [] { return std::chrono::system_clock::now(); }, [&](const EndedUnit& u) { ended.push_back(u); });
+  auto units = std::make_shared<FakeV1Units>();
+  CgroupEventReader::Config config;
+  config.v1_units = units;
+  config.reconcile_every = std::chrono::hours(1);
+  CgroupEventReader reader(config, space, tracker);  // no ring: events are fed below
+  EXPECT_TRUE(tracker.knows(slurmd));
+  EXPECT_TRUE(units->classes.empty()) << "no job yet";
+
+  // slurmstepd creates the job's directories; the mkdir program marks each
+  // pending (the step as a unit once its parent is one).
+  const std::vector<std::string> dirs = {"/slurm_n1", "/slurm_n1/uid_0", "/slurm_n1/uid_0/job_7",
+                                         "/slurm_n1/uid_0/job_7/step_0"};
+  std::map<std::string, uint64_t> id;
+  for (const std::string& d : dirs) {
+    id[d] = v1.add(d);
+    units->classes[id[d]] = CGIO_V1_PENDING;
+    const cgio_cgroup_event e = event(id[d], CGIO_CGROUP_MKDIR, d);
+    reader.handle(&e, sizeof e);
+  }
+  const auto key = [&](const std::string& d) { return id[d] | CGIO_V1_KEY_BIT; };
+  EXPECT_EQ(units->classes, (std::map<uint64_t, uint32_t>{{id[dirs[2]], CGIO_V1_UNIT}, {id[dirs[3]], CGIO_V1_UNIT}}))
+      << "the job and its step are units; the directories above them go back to cgroup2";
+  EXPECT_TRUE(tracker.knows(key(dirs[3])));
+  EXPECT_FALSE(tracker.knows(key(dirs[1])));
+
+  // The task's I/O, charged to the step's tagged key, is the job's.
+  CounterSnapshot live;
+  live.fields = 2;
+  live.keys = {key(dirs[3]), slurmd};
+  live.sums = {5, 500, 1, 10};
+  const auto agg = tracker.aggregate(CounterDomain::vfs, live);
+  std::map<std::string, std::vector<uint64_t>> by;
+  for (size_t i = 0; i < agg.labels.size(); ++i) by[*agg.labels[i]] = {agg.row(i).begin(), agg.row(i).end()};
+  EXPECT_EQ(by.at(CgroupTracker::render_labels({"slurm", "7", dirs[2], ""})), (std::vector<uint64_t>{5, 500}));
+  EXPECT_EQ(by.at(CgroupTracker::render_labels({"systemd", "slurmd.service", "/system.slice/slurmd.service", ""})),
+            (std::vector<uint64_t>{1, 10}));
+
+  // The job ends: its final values are folded; one record, for the job.
+  store.values[key(dirs[3])] = {6, 600};
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    units->classes.erase(id[*it]);  // the rmdir program
+    const cgio_cgroup_event e = event(id[*it], CGIO_CGROUP_RMDIR, *it);
+    reader.handle(&e, sizeof e);
+  }
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].key.workload_id, "7");
+  EXPECT_EQ(ended[0].totals[0], (std::vector<uint64_t>{6, 600}));
+  EXPECT_EQ(ended[0].cgroup_id, key(dirs[2]));
+}
+
+TEST(CgroupEventReader, HybridWalksRepairTheV1UnitMarks) {
+  FixtureTree v2, v1;
+  const uint64_t job = v1.add("/slurm_n1/uid_0/job_3");
+  const uint64_t between = v1.id("/slurm_n1/uid_0");
+  const CgroupSpace space = CgroupSpace::hybrid(v2.root(), v1.root(), kV1Hierarchy);
+  Store store;
+  auto classifier = WorkloadClassifier::create("", AggregateMode::unit);
+  ASSERT_TRUE(classifier);
+  CgroupTracker tracker(
+      std::move(classifier.value()), std::chrono::seconds(300), store, {2, 0, 0},
+      [] { return std::chrono::system_clock::now(); }, nullptr);
+  auto units = std::make_shared<FakeV1Units>();
+  // Before the counting programs attach: jobs that exist are marked.
+  const auto before_attach = WorkloadClassifier::create("", AggregateMode::unit);
+  ASSERT_TRUE(before_attach);
+  CgroupEventReader::mark_v1_units(space, *before_attach, *units);
+  EXPECT_EQ(units->ids(), std::vector<uint64_t>{job});
+  // A pending mark whose event was lost, and one of a cgroup gone: the walk
+  // settles both.
+  units->classes[between] = CGIO_V1_PENDING;
+  units->classes[987654321] = CGIO_V1_UNIT;
+  CgroupEventReader::Config config;
+  config.v1_units = units;
+  config.reconcile_every = std::chrono::hours(1);
+  CgroupEventReader reader(config, space, tracker);
+  EXPECT_EQ(units->ids(), std::vector<uint64_t>{job});
+  EXPECT_TRUE(tracker.knows(job | CGIO_V1_KEY_BIT));
+  EXPECT_FALSE(tracker.knows(between | CGIO_V1_KEY_BIT));
+}
+
+}  // namespace
+}  // namespace cgio
