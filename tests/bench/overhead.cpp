@@ -26,6 +26,7 @@
 
 #include "exporter_process.h"
 #include "floor.h"
+#include "kernel/mounts.h"
 #include "parts.h"
 
 namespace cgio::bench {
@@ -287,6 +288,8 @@ struct Config {
   std::string name;                        // column header
   std::string slug;                        // in cgroup names
   std::vector<Hook> hooks;                 // floor
+  std::vector<std::string> args;           // cgio: more exporter flags
+  size_t floor = 0;                        // cgio: the index of its probe type's floor
 };
 
 struct WorkerRun {
@@ -478,7 +481,7 @@ Result<void> run_overhead(Context& ctx) {
   // The configs: nothing, then per probe type the kernel allows, its floor
   // and cgio forced to it, then bpftrace.
   std::vector<Config> configs;
-  configs.push_back({Kind::baseline, ProbeType::tracepoint, "baseline", "baseline", {}});
+  configs.push_back({Kind::baseline, ProbeType::tracepoint, "baseline", "baseline", {}, {}, 0});
   std::string notes;
   std::vector<std::pair<ProbeType, std::vector<Hook>>> usable;
   for (ProbeType type : kProbeTypesByPreference) {
@@ -501,10 +504,32 @@ Result<void> run_overhead(Context& ctx) {
   for (auto& [type, hooks] : usable) {
     const std::string t(to_string(type));
     const std::string suffix = usable.size() > 1 ? " (" + t + ")" : "";
-    configs.push_back({Kind::floor, type, "floor" + suffix, "floor-" + t, std::move(hooks)});
-    configs.push_back({Kind::cgio, type, "cgio" + suffix, "cgio-" + t, {}});
+    configs.push_back({Kind::floor, type, "floor" + suffix, "floor-" + t, std::move(hooks), {}, 0});
+    configs.push_back({Kind::cgio, type, "cgio" + suffix, "cgio-" + t, {}, {}, configs.size() - 1});
   }
-  configs.push_back({Kind::bpftrace, ProbeType::tracepoint, "bpftrace", "bpftrace", {}});
+  // Hybrid hosts: the default decides per event between the task's v1 and
+  // cgroup2 cgroup (one more map lookup); cgroup2 alone beside it shows the cost.
+  if (auto mounts = read_mountinfo("/proc/self/mountinfo");
+      mounts && find_mount(*mounts, "cgroup2") && find_cgroup_v1_mount(*mounts, "cpuacct") && !usable.empty()) {
+    const ProbeType type = usable.front().first;
+    const std::string t(to_string(type));
+    size_t floor = 0;
+    for (size_t i = 0; i < configs.size(); ++i) {
+      if (configs[i].kind == Kind::floor && configs[i].type == type) floor = i;
+    }
+    configs.push_back({Kind::cgio,
+                       type,
+                       "cgio v2-only" + std::string(usable.size() > 1 ? " (" + t + ")" : ""),
+                       "cgio-v2-" + t,
+                       {},
+                       {"--cgroup.mode=v2"},
+                       floor});
+    notes +=
+        "- This host is hybrid (cgroup2 beside a v1 cpuacct hierarchy): cgio runs with its default, which "
+        "charges each event to the task's v1 cgroup when that is a workload and else to its cgroup2 one; "
+        "\"cgio v2-only\" is --cgroup.mode=v2, to show what that choice costs.\n";
+  }
+  configs.push_back({Kind::bpftrace, ProbeType::tracepoint, "bpftrace", "bpftrace", {}, {}, 0});
 
   auto tmpfs = Tmpfs::create();
   if (!tmpfs) return tmpfs.error();
@@ -549,9 +574,10 @@ Result<void> run_overhead(Context& ctx) {
         }
         case Kind::cgio: {
           std::string err;
-          exporter = test::ExporterProcess::start(
-              s.exporter,
-              {"--web.listen-address=127.0.0.1:0", "--bpf.probe-type=" + std::string(to_string(config.type))}, &err);
+          std::vector<std::string> args = {"--web.listen-address=127.0.0.1:0",
+                                           "--bpf.probe-type=" + std::string(to_string(config.type))};
+          args.insert(args.end(), config.args.begin(), config.args.end());
+          exporter = test::ExporterProcess::start(s.exporter, args, &err);
           if (!exporter) return Error{where + ": cgio_exporter did not start: " + err};
           if (round == 0) {
             std::vector<std::string> floor_ops;
@@ -665,7 +691,7 @@ Result<void> run_overhead(Context& ctx) {
     for (size_t c = 0; c < configs.size(); ++c) row.push_back(fixed(med[c][w], 0));
     for (size_t c = 1; c < configs.size(); ++c) row.push_back(fixed(added(c, w), 0));
     for (size_t c : cgio_columns) {
-      row.push_back(ratio_text(added(c, w), added(c - 1, w)));  // its floor is the column before
+      row.push_back(ratio_text(added(c, w), added(configs[c].floor, w)));
       row.push_back(ratio_text(added(c, w), added(bpftrace_column, w)));
     }
     table.row(row);
@@ -696,7 +722,7 @@ Result<void> run_overhead(Context& ctx) {
   ctx.report.print(text);
 
   for (size_t c : cgio_columns) {
-    const size_t f = c - 1;
+    const size_t f = configs[c].floor;
     for (size_t w = 0; w < kWorkloadCount; ++w) {
       if (!kWorkloads[w].counted) continue;
       const double a = added(c, w), af = added(f, w), ab = added(bpftrace_column, w);
