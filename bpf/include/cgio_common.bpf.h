@@ -115,6 +115,8 @@ static __always_inline __u64 cgio_task_cgroup_id(struct task_struct *task)
  */
 static __always_inline __u64 cgio_current_cgroup_id(void)
 {
+	__u64 v1;
+
 	if (cgio_cfg.cgroup_keys == CGIO_KEYS_V2) {
 #ifdef CGIO_TASK_BTF
 		/* What bpf_get_current_cgroup_id() returns (the id of the task's
@@ -125,7 +127,28 @@ static __always_inline __u64 cgio_current_cgroup_id(void)
 		return bpf_get_current_cgroup_id();
 #endif
 	}
-	return cgio_task_cgroup_id((struct task_struct *)bpf_get_current_task());
+#ifdef CGIO_TASK_BTF
+	{
+		/* Plain loads here too: on hybrid hosts this runs for every event,
+		 * and probe reads cost about 70 ns each on our VMs. The index is a
+		 * constant to the verifier (.rodata is frozen before load). */
+		struct css_set *cset = bpf_get_current_task_btf()->cgroups;
+
+		v1 = cset->subsys[cgio_cfg.v1_subsys_id & 31]->cgroup->kn->id;
+		if (cgio_cfg.cgroup_keys == CGIO_KEYS_V1)
+			return v1;
+		if (bpf_map_lookup_elem(&cgio_v1_units, &v1))
+			return v1 | CGIO_V1_KEY_BIT;
+		return cset->dfl_cgrp->kn->id;
+	}
+#else
+	v1 = cgio_task_v1_cgroup_id((struct task_struct *)bpf_get_current_task());
+	if (cgio_cfg.cgroup_keys == CGIO_KEYS_V1)
+		return v1;
+	if (bpf_map_lookup_elem(&cgio_v1_units, &v1))
+		return v1 | CGIO_V1_KEY_BIT;
+	return bpf_get_current_cgroup_id();
+#endif
 }
 
 /*

@@ -84,9 +84,10 @@ struct cgroup {
 };
 
 /* subsys[] has CGROUP_SUBSYS_COUNT entries, a kernel configuration detail;
- * only the offset of the array is relocated, the exporter gives the index. */
+ * only the offset of the array is relocated, the exporter gives the index
+ * (below 32: the dimension here only keeps the compiler from assuming 0). */
 struct css_set {
-	struct cgroup_subsys_state *subsys[1];
+	struct cgroup_subsys_state *subsys[32];
 	struct cgroup *dfl_cgrp;
 };
 

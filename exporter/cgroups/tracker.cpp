@@ -69,7 +69,7 @@ void CgroupTracker::add_alive(uint64_t id, const std::string& path, bool is_new)
     s.first_seen = clock_();
     s.ended_at.reset();
     for (size_t d = 0; d < kCounterDomains; ++d) s.instance_start[d] = s.ended[d];
-    if (!s.info_done) ++info_pending_;
+    if (!s.info_done) info_waiting_.emplace(&s, &series_.find(key)->first);
   }
   if (is_unit) s.unit_keys.push_back(id);
   (void)is_new;
@@ -137,7 +137,7 @@ void CgroupTracker::removed(uint64_t id, const std::string& path) {
     if (c.is_unit && --s.units_alive == 0) {
       s.ended_at = now;
       ++units_ended_;
-      if (!s.info_done) --info_pending_;
+      info_waiting_.erase(&s);
       EndedUnit u;
       u.key = c.series;
       u.cgroup_id = id;
@@ -289,11 +289,11 @@ void CgroupTracker::name_units() {
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mutex_);
-    if (!info_ || info_pending_ == 0) return;
-    for (auto& [key, s] : series_) {
-      if (s.info_done || s.units_alive == 0 || now < s.info_next) continue;
-      Ask a{key, {key.workload, key.workload_id, key.cgroup, key.step}, {}};
-      for (uint64_t id : s.unit_keys) a.dirs.push_back(dir_of_(id, key.cgroup));
+    if (!info_ || info_waiting_.empty()) return;
+    for (const auto& [s, key] : info_waiting_) {
+      if (now < s->info_next) continue;
+      Ask a{*key, {key->workload, key->workload_id, key->cgroup, key->step}, {}};
+      for (uint64_t id : s->unit_keys) a.dirs.push_back(dir_of_(id, key->cgroup));
       asks.push_back(std::move(a));
     }
   }
@@ -310,7 +310,7 @@ void CgroupTracker::name_units() {
     constexpr int kTries = 60;  // a unit's tasks start within its first minute
     if (found[i].complete || ++s.info_tries >= kTries) {
       s.info_done = true;
-      if (s.units_alive > 0) --info_pending_;
+      info_waiting_.erase(&s);
     } else {
       // Soon at first (a job's tasks start right after its cgroup), then
       // once a second.

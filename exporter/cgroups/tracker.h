@@ -170,7 +170,9 @@ class CgroupTracker {
   std::function<void(const EndedUnit&)> on_unit_end_;
   std::shared_ptr<const WorkloadInfo> info_;
   std::function<std::string(uint64_t, const std::string&)> dir_of_;
-  size_t info_pending_ = 0;  // series with units alive and no complete info
+  // Series with a unit alive and no complete info yet (std::map nodes are
+  // stable; a series leaves before it can be erased).
+  std::unordered_map<Series*, const SeriesKey*> info_waiting_;
 
   mutable std::mutex mutex_;
   std::unordered_map<uint64_t, Cgroup> cgroups_;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -193,6 +194,11 @@ Result<void> join_cgroup(const std::string& dir) {
   const int err = errno;
   close(fd);
   if (n != static_cast<ssize_t>(pid.size())) return errno_error("write " + procs, err);
+  return {};
+}
+
+Result<void> lock_own_pages() {
+  if (mlockall(MCL_CURRENT) != 0) return errno_error("mlockall", errno);
   return {};
 }
 

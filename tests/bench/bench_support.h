@@ -81,6 +81,11 @@ std::string cgroup_label(const std::string& root, const std::string& dir);
 
 // Moves the calling process into the cgroup directory `dir`.
 Result<void> join_cgroup(const std::string& dir);
+// Faults in and locks every page this process maps now (its binary and
+// libraries), before it joins a measured cgroup: the page cache of this VM
+// does not keep them (the host reclaims it), and a code page first run in a
+// measured round would otherwise be a real mapped read cgio counts there.
+Result<void> lock_own_pages();
 
 // A tmpfs on a fresh directory under /tmp, unmounted and removed on
 // destruction.

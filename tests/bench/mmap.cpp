@@ -50,6 +50,7 @@ uint64_t resident(void* map, size_t len, size_t page) {
 // orchestrator): the worker only maps it.
 int mmap_worker(const std::vector<std::string>& args) {
   if (args.size() != 2) return worker_fail("usage: --worker mmap <cgroup> <file>");
+  if (auto r = lock_own_pages(); !r) return worker_fail(r.error().message);
   if (auto r = join_cgroup(args[0]); !r) return worker_fail(r.error().message);
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const size_t len = kMib << 20;

@@ -200,6 +200,7 @@ int overhead_worker(const std::vector<std::string>& args) {
   const std::string& path = args[4];
   const std::string& copy_path = args[5];
 
+  if (auto r = lock_own_pages(); !r) return worker_fail(r.error().message);
   // Everything from here on happens in the workload's cgroup: every counted
   // operation is tallied below so the orchestrator can compare.
   if (auto r = join_cgroup(cgroup); !r) return worker_fail(r.error().message);

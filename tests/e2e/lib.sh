@@ -33,6 +33,7 @@ e2e_fatal() {
     echo "--- cgio_exporter log"
     tail -20 "$e2e_log"
   fi
+  e2e_stop_exporter
   exit 1
 }
 

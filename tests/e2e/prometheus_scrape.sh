@@ -6,10 +6,9 @@
 set -u
 exporter=$1 trigger=$2
 
-if [ "$(id -u)" -ne 0 ]; then
-  if [ "${CGIO_REQUIRE_ROOT_TESTS:-}" = 1 ]; then echo "FAIL: e2e needs root"; exit 1; fi
-  echo "SKIP: e2e needs root"; exit 77
-fi
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+e2e_require_root
 prometheus=/var/cache/cgio/tools/prometheus
 if [ ! -x "$prometheus" ]; then
   echo "FAIL: $prometheus not found (packaging/install-deps.sh --test unpacks it)"
@@ -33,15 +32,8 @@ fail() {
   exit 1
 }
 
-"$exporter" --web.listen-address=127.0.0.1:0 2>"$work/log" &
-pid=$!
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*msg=ready .*port=\([0-9]*\).*/\1/p' "$work/log")
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || fail "exporter exited"
-  sleep 0.1
-done
-[ -n "$port" ] || fail "exporter not ready"
+e2e_start_exporter "$exporter" "$work/log"
+pid=$e2e_pid port=$e2e_port
 
 root=$(findmnt -n -o TARGET -t cgroup2 | head -1)
 name=cgio-e2e-prom-$$

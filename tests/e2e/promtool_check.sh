@@ -6,10 +6,9 @@
 set -u
 exporter=$1 trigger=$2
 
-if [ "$(id -u)" -ne 0 ]; then
-  if [ "${CGIO_REQUIRE_ROOT_TESTS:-}" = 1 ]; then echo "FAIL: e2e needs root"; exit 1; fi
-  echo "SKIP: e2e needs root"; exit 77
-fi
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+e2e_require_root
 promtool=$(command -v promtool || true)
 [ -z "$promtool" ] && [ -x /var/cache/cgio/tools/promtool ] && promtool=/var/cache/cgio/tools/promtool
 if [ -z "$promtool" ]; then
@@ -27,15 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$exporter" --web.listen-address=127.0.0.1:0 2>"$work/log" &
-pid=$!
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*msg=ready .*port=\([0-9]*\).*/\1/p' "$work/log")
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || { echo "FAIL: exporter exited"; cat "$work/log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: exporter not ready"; cat "$work/log"; exit 1; }
+e2e_start_exporter "$exporter" "$work/log"
+pid=$e2e_pid port=$e2e_port
 
 root=$(findmnt -n -o TARGET -t cgroup2 | head -1)
 cg="$root/cgio-e2e-$$"

@@ -25,10 +25,9 @@
 set -u
 exporter=$1
 
-if [ "$(id -u)" -ne 0 ]; then
-  if [ "${CGIO_REQUIRE_ROOT_TESTS:-}" = 1 ]; then echo "FAIL: e2e needs root"; exit 1; fi
-  echo "SKIP: e2e needs root"; exit 77
-fi
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+e2e_require_root
 for tool in fio nginx cp strace curl jq ss losetup mkfs.ext4 findmnt; do
   if ! command -v "$tool" >/dev/null; then
     echo "FAIL: $tool not found (packaging/install-deps.sh --test installs it)"
@@ -52,11 +51,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fatal() {
-  echo "FAIL: $*"
-  echo "--- cgio_exporter log"; tail -20 "$work/log"
-  exit 1
-}
+fatal() { e2e_fatal "$@"; }
 
 failures=0
 # check <workload> <counter> <cgio> <tool>: equality.
@@ -79,16 +74,8 @@ check_range() {
 }
 
 # --- the exporter, before any workload exists --------------------------------
-"$exporter" --web.listen-address=127.0.0.1:0 2>"$work/log" &
-pid=$!
-port=""
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*msg=ready .*port=\([0-9]*\).*/\1/p' "$work/log")
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || fatal "exporter exited"
-  sleep 0.1
-done
-[ -n "$port" ] || fatal "exporter not ready"
+e2e_start_exporter "$exporter" "$work/log"
+pid=$e2e_pid port=$e2e_port
 
 # scrape <file>: the exporter's /metrics.
 scrape() {
