@@ -1,12 +1,12 @@
 #include "cgroups/workload_info.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
+#include <cerrno>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -22,10 +22,27 @@ std::optional<std::string> passwd_name(uid_t uid) {
   return std::string(found->pw_name);
 }
 
+// Plain read(2): the files read here vanish under us (a removed cgroup's
+// cgroup.procs and an exited task's environ fail with ENODEV or ESRCH), and
+// libstdc++'s filebuf throws on a failed read. Any failure is "not found".
 std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > (1u << 20)) break;  // environments and state files are far smaller
+  }
+  close(fd);
+  return out;
 }
 
 std::vector<std::string> dir_entries(const std::string& dir) {

@@ -72,6 +72,23 @@ TEST(WorkloadInfo, SlurmV1JobBeforeItsTasksStartHasItsUserFromThePath) {
   EXPECT_FALSE(node.info.lookup({"slurm", "5", job, ""}, {node.cgroups.root() + job}).complete);
 }
 
+// Files that fail to read (a removed cgroup's cgroup.procs and an exited
+// task's environ fail with ENODEV; a directory fails with EISDIR) are not
+// found: nothing throws (libstdc++'s filebuf would).
+TEST(WorkloadInfo, FilesThatFailToReadAreNotFound) {
+  Node node;
+  const std::string job = "/slurm_n1/uid_0/job_8";
+  node.cgroups.add(job + "/cgroup.procs");  // a directory: read(2) fails
+  write(node.cgroups.root() + job + "/step_0/cgroup.procs", "77\n");
+  std::filesystem::create_directories(node.files.root() + "/proc/77/environ");
+  WorkloadInfo::Found f;
+  EXPECT_NO_THROW(f = node.info.lookup({"slurm", "8", job, ""}, {node.cgroups.root() + job}));
+  EXPECT_FALSE(f.complete);
+  std::filesystem::create_directories(node.files.root() + "/docker/containers/" + kCid + "/config.v2.json");
+  EXPECT_NO_THROW(f = node.info.lookup({"docker", kCid, "/docker/" + kCid, ""}, {}));
+  EXPECT_FALSE(f.complete);
+}
+
 TEST(WorkloadInfo, PodNamespaceAndNameFromTheKubeletsLogDirectories) {
   Node node;
   const std::string uid = "3f2a1b4c-1111-2222-3333-444455556666";
