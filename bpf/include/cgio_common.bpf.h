@@ -75,15 +75,29 @@ struct {
 	__type(value, __u32);
 } cgio_v1_units SEC(".maps");
 
-/* The id of `task`'s cgroup in the hierarchy of the v1 controller
- * cgio_cfg.v1_subsys_id, read from its css_set. */
-static __always_inline __u64 cgio_task_v1_cgroup_id(struct task_struct *task)
+/* The id of the cgroup of css_set `cset` in the hierarchy of the v1
+ * controller cgio_cfg.v1_subsys_id (CO-RE reads). */
+static __always_inline __u64 cgio_cset_v1_cgroup_id(struct css_set *cset)
 {
-	struct css_set *cset = BPF_CORE_READ(task, cgroups);
 	struct cgroup_subsys_state *css = NULL;
 
 	bpf_probe_read_kernel(&css, sizeof(css), &cset->subsys[cgio_cfg.v1_subsys_id & 31]);
 	return BPF_CORE_READ(css, cgroup, kn, id);
+}
+
+/* cgroup v1 and hybrid hosts: whether a task in v1 cgroup `v1` is charged to
+ * it (always on v1 hosts, while it is in cgio_v1_units on hybrid ones); the
+ * key is then in *key. Else the caller charges the task's cgroup2 cgroup. */
+static __always_inline bool cgio_charged_to_v1(__u64 v1, __u64 *key)
+{
+	if (cgio_cfg.cgroup_keys == CGIO_KEYS_V1) {
+		*key = v1;
+		return true;
+	}
+	if (!bpf_map_lookup_elem(&cgio_v1_units, &v1))
+		return false;
+	*key = v1 | CGIO_V1_KEY_BIT;
+	return true;
 }
 
 /*
@@ -95,16 +109,13 @@ static __always_inline __u64 cgio_task_v1_cgroup_id(struct task_struct *task)
  */
 static __always_inline __u64 cgio_task_cgroup_id(struct task_struct *task)
 {
-	__u64 v1;
+	struct css_set *cset = BPF_CORE_READ(task, cgroups);
+	__u64 key;
 
-	if (cgio_cfg.cgroup_keys == CGIO_KEYS_V2)
-		return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	v1 = cgio_task_v1_cgroup_id(task);
-	if (cgio_cfg.cgroup_keys == CGIO_KEYS_V1)
-		return v1;
-	if (bpf_map_lookup_elem(&cgio_v1_units, &v1))
-		return v1 | CGIO_V1_KEY_BIT;
-	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	if (cgio_cfg.cgroup_keys != CGIO_KEYS_V2 &&
+	    cgio_charged_to_v1(cgio_cset_v1_cgroup_id(cset), &key))
+		return key;
+	return BPF_CORE_READ(cset, dfl_cgrp, kn, id);
 }
 
 /*
@@ -115,38 +126,26 @@ static __always_inline __u64 cgio_task_cgroup_id(struct task_struct *task)
  */
 static __always_inline __u64 cgio_current_cgroup_id(void)
 {
-	__u64 v1;
-
-	if (cgio_cfg.cgroup_keys == CGIO_KEYS_V2) {
+	__u64 key;
 #ifdef CGIO_TASK_BTF
-		/* What bpf_get_current_cgroup_id() returns (the id of the task's
-		 * cgroup2 cgroup: its kernfs node id), read with plain loads
-		 * through the task's BTF pointer, without the helper call. */
-		return bpf_get_current_task_btf()->cgroups->dfl_cgrp->kn->id;
-#else
-		return bpf_get_current_cgroup_id();
-#endif
-	}
-#ifdef CGIO_TASK_BTF
-	{
-		/* Plain loads here too: on hybrid hosts this runs for every event,
-		 * and probe reads cost about 70 ns each on our VMs. The index is a
-		 * constant to the verifier (.rodata is frozen before load). */
-		struct css_set *cset = bpf_get_current_task_btf()->cgroups;
+	/* Plain loads: this runs for every event, and probe reads cost about
+	 * 70 ns each on our VMs. The subsys index is a constant to the verifier
+	 * (.rodata is frozen before load). The cgroup2 id is what
+	 * bpf_get_current_cgroup_id() returns, without the helper call. */
+	struct css_set *cset = bpf_get_current_task_btf()->cgroups;
 
-		v1 = cset->subsys[cgio_cfg.v1_subsys_id & 31]->cgroup->kn->id;
-		if (cgio_cfg.cgroup_keys == CGIO_KEYS_V1)
-			return v1;
-		if (bpf_map_lookup_elem(&cgio_v1_units, &v1))
-			return v1 | CGIO_V1_KEY_BIT;
-		return cset->dfl_cgrp->kn->id;
-	}
+	if (cgio_cfg.cgroup_keys != CGIO_KEYS_V2 &&
+	    cgio_charged_to_v1(cset->subsys[cgio_cfg.v1_subsys_id & 31]->cgroup->kn->id, &key))
+		return key;
+	return cset->dfl_cgrp->kn->id;
 #else
-	v1 = cgio_task_v1_cgroup_id((struct task_struct *)bpf_get_current_task());
-	if (cgio_cfg.cgroup_keys == CGIO_KEYS_V1)
-		return v1;
-	if (bpf_map_lookup_elem(&cgio_v1_units, &v1))
-		return v1 | CGIO_V1_KEY_BIT;
+	if (cgio_cfg.cgroup_keys != CGIO_KEYS_V2) {
+		/* Only here: on cgroup2 hosts the helper below is the whole cost. */
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		if (cgio_charged_to_v1(cgio_cset_v1_cgroup_id(BPF_CORE_READ(task, cgroups)), &key))
+			return key;
+	}
 	return bpf_get_current_cgroup_id();
 #endif
 }
