@@ -16,12 +16,14 @@
 
 #include "util/bpf_handles.h"
 
+#include "contracts/cgroup_keys.h"
+
 namespace cgio {
 namespace {
 
-// The dedupe key of a unit: kernfs ids of the v1 and cgroup2 hierarchies
-// overlap, and no real id reaches bit 63.
-uint64_t unit_key(uint64_t cgroup_id, bool v1) { return v1 ? cgroup_id | (1ull << 63) : cgroup_id; }
+// The dedupe key of a unit: the counter maps' key (contracts/cgroup_keys.h),
+// since kernfs ids of the v1 and cgroup2 hierarchies overlap.
+uint64_t unit_key(uint64_t cgroup_id, bool v1) { return v1 ? cgroup_id | CGIO_V1_KEY_BIT : cgroup_id; }
 
 // O_APPEND makes each write(2) land at the end of the file as one unit with
 // respect to other O_APPEND writers (on local filesystems; NFS emulates

@@ -62,7 +62,8 @@ class AccountingLog {
 
   std::string path_;
   std::string boot_id_;
-  // Units of this boot with a record: cgroup id, bit 63 set for cgroup_v1.
+  // Units of this boot with a record: the cgroup id, with CGIO_V1_KEY_BIT for
+  // cgroup_v1 (the counter maps' key).
   std::unordered_set<uint64_t> known_;
 };
 

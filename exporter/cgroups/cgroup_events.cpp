@@ -21,7 +21,7 @@ namespace {
 // pods, containers, VMs and custom patterns. Services (systemd units, which
 // a hybrid systemd also mirrors into v1 controllers) and unrecognised
 // cgroups keep their cgroup2 identity.
-bool v1_workload(const WorkloadIdentity& who) { return who.workload != "cgroup" && who.workload != "systemd"; }
+bool v1_workload(const WorkloadIdentity& who) { return recognised(who) && who.workload != "systemd"; }
 
 }  // namespace
 

@@ -16,7 +16,7 @@ void add_into(std::vector<uint64_t>& into, std::span<const uint64_t> from, size_
 
 }  // namespace
 
-SeriesKey CgroupTracker::unresolved_key() { return {"cgroup", "unresolved", "unresolved", ""}; }
+SeriesKey CgroupTracker::unresolved_key() { return {std::string(kUnrecognised), "unresolved", "unresolved", ""}; }
 
 std::string CgroupTracker::render_labels(const SeriesKey& key) {
   // Sorted by label name, as the rest of the exposition.
@@ -62,8 +62,8 @@ void CgroupTracker::add_alive(uint64_t id, const std::string& path, bool is_new)
   const SeriesKey key{who.workload, who.workload_id, who.unit_path, who.step};
   Series& s = series_for(key);
   ++s.members;
-  const bool is_unit = path == who.unit_path && who.workload != "cgroup";
-  if (is_unit && s.units_alive++ == 0) {
+  const bool is_unit = path == who.unit_path && recognised(who);
+  if (is_unit && s.unit_keys.empty()) {
     // A new instance of the unit (or the one running when cgio started):
     // its accounting totals start from the series' totals now.
     s.first_seen = clock_();
@@ -134,7 +134,7 @@ void CgroupTracker::removed(uint64_t id, const std::string& path) {
     --s.members;
     const auto now = clock_();
     if (c.is_unit) std::erase(s.unit_keys, id);
-    if (c.is_unit && --s.units_alive == 0) {
+    if (c.is_unit && s.unit_keys.empty()) {
       s.ended_at = now;
       ++units_ended_;
       info_waiting_.erase(&s);
@@ -151,10 +151,10 @@ void CgroupTracker::removed(uint64_t id, const std::string& path) {
         }
       }
       ended = std::move(u);
-    } else if (s.members == 0 && s.units_alive == 0 && !s.ended_at) {
+    } else if (s.members == 0 && s.unit_keys.empty() && !s.ended_at) {
       s.ended_at = now;  // nothing left counting toward it
     }
-    if (s.members == 0 && s.units_alive == 0 && s.ended_at) {
+    if (s.members == 0 && s.unit_keys.empty() && s.ended_at) {
       next_expiry_ = std::min(next_expiry_, *s.ended_at + retain_);
     }
   }
@@ -175,7 +175,7 @@ void CgroupTracker::renamed(uint64_t id, const std::string& new_path) {
 }
 
 bool CgroupTracker::visible(const Series& s) const {
-  return s.members > 0 || s.units_alive > 0 || s.ended_at.has_value();
+  return s.members > 0 || !s.unit_keys.empty() || s.ended_at.has_value();
 }
 
 void CgroupTracker::expire_locked() {
@@ -186,7 +186,7 @@ void CgroupTracker::expire_locked() {
   next_expiry_ = std::chrono::system_clock::time_point::max();
   for (auto it = series_.begin(); it != series_.end();) {
     const Series& s = it->second;
-    if (s.members == 0 && s.units_alive == 0 && s.ended_at) {
+    if (s.members == 0 && s.unit_keys.empty() && s.ended_at) {
       const auto until = *s.ended_at + retain_;
       if (now >= until) {
         it = series_.erase(it);
@@ -267,7 +267,7 @@ CgroupTracker::Stats CgroupTracker::stats() const {
   for (const auto& [key, s] : series_) {
     if (!visible(s)) continue;
     ++st.series;
-    if (s.members == 0 && s.units_alive == 0) ++st.series_retained;
+    if (s.members == 0 && s.unit_keys.empty()) ++st.series_retained;
   }
   return st;
 }
@@ -323,7 +323,7 @@ std::vector<std::pair<SeriesKey, InfoLabels>> CgroupTracker::unit_info() const {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<SeriesKey, InfoLabels>> out;
   for (const auto& [key, s] : series_) {
-    if (key.workload == "cgroup" || !visible(s)) continue;
+    if (key.workload == kUnrecognised || !visible(s)) continue;
     out.emplace_back(key, s.info);
   }
   return out;

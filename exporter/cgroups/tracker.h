@@ -75,7 +75,8 @@ class CgroupTracker {
   void set_info(std::shared_ptr<const WorkloadInfo> info,
                 std::function<std::string(uint64_t key, const std::string& path)> dir_of);
   // Looks up the names of units not named yet (their tasks may have started
-  // since the last try): at most once a second per unit, for a minute.
+  // since the last try): every 100 ms for a unit's first second, then every
+  // second, 60 tries in all.
   // Called from the event reader's thread; the lookups run unlocked.
   void name_units();
   // Every unit series reported (alive or retained) with its info labels:
@@ -129,11 +130,10 @@ class CgroupTracker {
     size_t slot = SIZE_MAX;  // index in the aggregate being built, SIZE_MAX: none
     std::vector<uint64_t> ended[kCounterDomains];
     int members = 0;  // alive cgroups counting toward it
-    // Unit cgroups alive: one per hierarchy counted (on hybrid hosts a
+    // The unit cgroups alive: one per hierarchy counted (on hybrid hosts a
     // container's cgroup can exist with the same path in v1 and cgroup2);
     // the instance ends when the last one is removed.
-    int units_alive = 0;
-    std::vector<uint64_t> unit_keys;  // the unit cgroups alive
+    std::vector<uint64_t> unit_keys;
     // cgio_workload_info: what was found, whether to look again, when.
     InfoLabels info;
     bool info_done = false;

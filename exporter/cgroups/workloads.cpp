@@ -468,7 +468,7 @@ WorkloadIdentity WorkloadClassifier::classify(std::string_view path) const {
   for (Rule rule : kRules) {
     if (auto found = rule(segs)) return identity(path, mode_, std::move(*found));
   }
-  return WorkloadIdentity{"cgroup", std::string(path), std::string(path), {}};
+  return WorkloadIdentity{std::string(kUnrecognised), std::string(path), std::string(path), {}};
 }
 
 }  // namespace cgio

@@ -32,6 +32,10 @@ struct WorkloadIdentity {
   bool operator==(const WorkloadIdentity&) const = default;
 };
 
+// The workload of a cgroup no layout recognises: no unit, no record.
+inline constexpr std::string_view kUnrecognised = "cgroup";
+inline bool recognised(const WorkloadIdentity& who) { return who.workload != kUnrecognised; }
+
 struct CompiledWorkloadPattern;
 
 // A site-specific layout (--cgroup.workload-pattern), compiled once: a
