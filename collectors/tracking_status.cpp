@@ -14,8 +14,9 @@ prometheus::MetricFamily single(const char* name, const char* help, prometheus::
 }  // namespace
 
 TrackingStatusCollector::TrackingStatusCollector(std::shared_ptr<const CgroupTracker> tracker,
-                                                 std::function<uint64_t()> events_lost)
-    : tracker_(std::move(tracker)), events_lost_(std::move(events_lost)) {}
+                                                 std::function<uint64_t()> events_lost,
+                                                 std::function<AccountingWriter::Stats()> accounting)
+    : tracker_(std::move(tracker)), events_lost_(std::move(events_lost)), accounting_(std::move(accounting)) {}
 
 std::vector<prometheus::MetricFamily> TrackingStatusCollector::Collect() const {
   const auto st = tracker_->stats();
@@ -47,6 +48,33 @@ std::vector<prometheus::MetricFamily> TrackingStatusCollector::Collect() const {
                          "cgroup creation/removal events the kernel could not queue; the exporter then walks the "
                          "hierarchy to catch up (a removal found that way is still folded, only later).",
                          prometheus::MetricType::Counter, static_cast<double>(events_lost_())));
+  }
+  if (accounting_) {
+    const AccountingWriter::Stats a = accounting_();
+    using prometheus::MetricType;
+    out.push_back(single("cgio_accounting_records_written_total",
+                         "Accounting records written to --accounting.file (and fsynced) since the exporter started.",
+                         MetricType::Counter, static_cast<double>(a.written)));
+    out.push_back(single("cgio_accounting_records_pending",
+                         "Accounting records waiting to be written: the next group commit's, or records the file "
+                         "refused (retried until written).",
+                         MetricType::Gauge, static_cast<double>(a.pending)));
+    out.push_back(single("cgio_accounting_records_dropped_total",
+                         "Accounting records lost because the queue of pending records was full (each logged, "
+                         "with its line).",
+                         MetricType::Counter, static_cast<double>(a.dropped)));
+    out.push_back(single("cgio_accounting_write_errors_total",
+                         "Attempts to write accounting records that failed (disk full, read-only filesystem, "
+                         "I/O error); their records were kept and retried.",
+                         MetricType::Counter, static_cast<double>(a.write_errors)));
+    if (!a.last_error.empty()) {
+      prometheus::MetricFamily f =
+          family("cgio_accounting_last_error_timestamp_seconds",
+                 "When writing accounting records last failed (Unix time), with the error.", MetricType::Gauge);
+      const double at = std::chrono::duration<double>(a.last_error_at.time_since_epoch()).count();
+      add_sample(f, {{"error", a.last_error}}, at);
+      out.push_back(std::move(f));
+    }
   }
   return out;
 }

@@ -335,14 +335,14 @@ Result<AccountingLog> AccountingLog::open(const std::string& path, std::string b
   if (!fd.valid()) return errno_error("cannot open accounting file " + path, errno);
   if (auto reg = check_regular(fd.get(), path, nullptr); !reg) return reg.error();
   AccountingLog log(path, std::move(boot_id));
-  if (auto scanned = log.scan(fd.get()); !scanned) return scanned.error();
+  if (auto scanned = log.scan(fd.get(), 0); !scanned) return scanned.error();
   return log;
 }
 
 // One pass in fixed-size reads. Memory: the set of this boot's cgroup ids
 // plus one line of at most kMaxLineBytes; a longer line is skipped without
 // being held.
-Result<void> AccountingLog::scan(int fd) {
+Result<void> AccountingLog::scan(int fd, off_t from) {
   std::vector<char> buf(64 * 1024);
   std::string line;
   bool overlong = false;
@@ -357,13 +357,14 @@ Result<void> AccountingLog::scan(int fd) {
       known_.insert(unit_key(*fields.cgroup_id, fields.cgroup_v1));
     }
   };
-  for (;;) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
+  for (off_t at = from;;) {
+    const ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_error("cannot read accounting file " + path_, errno);
     }
     if (n == 0) break;
+    at += n;
     std::string_view chunk(buf.data(), static_cast<size_t>(n));
     while (!chunk.empty()) {
       const size_t nl = chunk.find('\n');
@@ -387,41 +388,70 @@ Result<void> AccountingLog::scan(int fd) {
   return {};
 }
 
-Result<bool> AccountingLog::append(const AccountingRecord& r) {
-  if (known_.contains(unit_key(r.cgroup_id, r.cgroup_v1))) return false;
-  const std::string line = format_accounting_line(r, boot_id_);
-  if (line.size() - 1 > kMaxLineBytes) {
+Result<RecordLine> AccountingLog::line(const AccountingRecord& r) const {
+  RecordLine out{unit_key(r.cgroup_id, r.cgroup_v1), format_accounting_line(r, boot_id_), r.cgroup};
+  if (out.line.size() - 1 > kMaxLineBytes) {
     return Error{"accounting record for cgroup " + std::to_string(r.cgroup_id) + " too long for " + path_ + ": " +
-                 std::to_string(line.size() - 1) + " bytes"};
+                 std::to_string(out.line.size() - 1) + " bytes"};
   }
-  // Opened afresh for every record rather than kept open: records are rare
-  // (one per ended unit), and a new open always follows PATH, so a rename
-  // or delete by logrotate sends the next record to a new file with no
-  // dev/inode bookkeeping, and no descriptor keeps a deleted file alive.
+  return out;
+}
+
+Result<bool> AccountingLog::append(const AccountingRecord& r) {
+  auto l = line(r);
+  if (!l) return l.error();
+  if (written(l->key)) return false;
+  if (auto done = append(std::span<const RecordLine>(&l.value(), 1)); !done) return done.error();
+  return true;
+}
+
+Result<void> AccountingLog::append(std::span<const RecordLine> batch) {
+  std::string out;
+  for (const RecordLine& r : batch) {
+    if (!written(r.key)) out += r.line;
+  }
+  if (out.empty()) return {};
+  // Opened afresh for every batch rather than kept open: a new open always
+  // follows PATH, so a rename or delete by logrotate sends the next records
+  // to a new file with no dev/inode bookkeeping, no descriptor keeps a
+  // deleted file alive, and a filesystem remounted read-write is used again.
   Fd fd(::open(path_.c_str(), kOpenFlags, kCreateMode));
   if (!fd.valid()) return errno_error("cannot open accounting file " + path_, errno);
   off_t size = 0;
   if (auto reg = check_regular(fd.get(), path_, &size); !reg) return reg.error();
-  std::string out;
   if (size > 0) {
     // A crash (or a failed write) can leave the last line unterminated;
-    // ending it here keeps this record on a line of its own. The newline
-    // goes out in the same write(2) as the record.
+    // ending it here keeps these records on lines of their own. The newline
+    // goes out in the same write(2) as the records.
     char last = '\n';
     const ssize_t got = ::pread(fd.get(), &last, 1, size - 1);
     if (got < 0) return errno_error("cannot read accounting file " + path_, errno);
     // got == 0: truncated since the fstat (copytruncate), so no line to end.
-    if (got == 1 && last != '\n') out += '\n';
+    if (got == 1 && last != '\n') out.insert(out.begin(), '\n');
   }
-  out += line;
-  if (auto w = write_all(fd.get(), out, path_); !w) return w.error();
-  // If fsync fails the line may still reach the file; the record stays
-  // unmarked as the interface promises, so a retry can leave two identical
-  // lines. Consumers key records on (boot_id, cgroup_id).
-  if (auto s = fsync_retrying(fd.get(), path_); !s) return s.error();
+  if (auto w = write_all(fd.get(), out, path_); !w) {
+    // A short write (disk full, quota) leaves part of the batch, ending in
+    // a cut line. The file is the exporter's own: cutting it back to where
+    // the batch began leaves no fragment, and the whole batch is retried.
+    struct stat st {};
+    if (::ftruncate(fd.get(), size) == 0 && ::fstat(fd.get(), &st) == 0 && st.st_size == size) return w.error();
+    // Cannot (a filesystem gone read-only): what reads back as a complete
+    // line of this boot counts as written, so a retry never writes a unit
+    // twice; the rest, and a cut line's unit, are retried.
+    (void)scan(fd.get(), size);
+    return w.error();
+  }
+  if (auto synced = fsync_retrying(fd.get(), path_); !synced) {
+    // The lines are in the page cache, maybe not on disk. Reading back
+    // cannot tell (after a failed fsync Linux may show lines it then
+    // loses), and the retry's fsync would report success regardless: the
+    // lines count as written rather than risk writing units twice.
+    (void)scan(fd.get(), size);
+    return synced.error();
+  }
   if (size == 0) fsync_parent_dir(path_);
-  known_.insert(unit_key(r.cgroup_id, r.cgroup_v1));
-  return true;
+  for (const RecordLine& r : batch) known_.insert(r.key);
+  return {};
 }
 
 Result<std::string> read_boot_id(const std::string& procfs) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -36,34 +37,60 @@ struct AccountingRecord {
   std::vector<LabelledCounter> labelled;
 };
 
-// Not thread-safe: one owner appends (units end one at a time).
-class AccountingLog {
+// A record ready for the file: its line and its unit's dedupe key.
+struct RecordLine {
+  uint64_t key = 0;  // the cgroup id, with CGIO_V1_KEY_BIT for cgroup_v1 (the counter maps' key)
+  std::string line;  // one JSON object and its newline
+  std::string unit;  // the cgroup, for log lines
+};
+
+// Where records go: the accounting file (AccountingLog), or a test's fake.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // Appends the lines of `batch` whose unit has no record yet, in one
+  // write(2) and one fsync. On an Error, lines the file shows complete
+  // afterwards count as written (written() is true for their key) and the
+  // rest are not: calling again with them retries.
+  virtual Result<void> append(std::span<const RecordLine> batch) = 0;
+  // Whether this boot's unit `key` has a record in the file.
+  virtual bool written(uint64_t key) const = 0;
+};
+
+// Not thread-safe: one owner appends (AccountingWriter's thread).
+class AccountingLog final : public RecordSink {
  public:
   // Longest line (without its newline) the dedupe scan considers, so that
-  // the scan's memory stays bounded; append() refuses longer records, as
-  // the scan would not see them after a restart. Real records are a few KiB.
+  // the scan's memory stays bounded; line() refuses longer records, as the
+  // scan would not see them after a restart. Real records are a few KiB.
   static constexpr size_t kMaxLineBytes = 1 << 20;
 
   // Opens (creating if needed, mode 0640) the file at `path` and reads it
   // once to learn which units of `boot_id` already have a record.
   static Result<AccountingLog> open(const std::string& path, std::string boot_id);
 
-  // Appends one line for `r` and fsyncs it: true. False when this boot's
-  // r.cgroup_id already has a record. On an Error nothing is remembered, so
-  // calling again retries.
+  // `r` as this file's line (with this boot's id); an Error if too long.
+  Result<RecordLine> line(const AccountingRecord& r) const;
+
+  Result<void> append(std::span<const RecordLine> batch) override;
+  bool written(uint64_t key) const override { return known_.contains(key); }
+
+  // One record: true when written, false when its unit already had one.
   Result<bool> append(const AccountingRecord& r);
 
   const std::string& path() const { return path_; }
+  const std::string& boot_id() const { return boot_id_; }
   size_t records_known() const { return known_.size(); }
 
  private:
   AccountingLog(std::string path, std::string boot_id);
-  Result<void> scan(int fd);
+  // Reads the file from byte `from` on and remembers this boot's units
+  // found in complete lines.
+  Result<void> scan(int fd, off_t from);
 
   std::string path_;
   std::string boot_id_;
-  // Units of this boot with a record: the cgroup id, with CGIO_V1_KEY_BIT for
-  // cgroup_v1 (the counter maps' key).
+  // Units of this boot with a record (RecordLine::key).
   std::unordered_set<uint64_t> known_;
 };
 

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "accounting/accounting_log.h"
+#include "accounting/accounting_writer.h"
 #include "cgroups/cgroup_events.h"
 #include "cgroups/cgroup_paths.h"
 #include "cgroups/cgroup_setup.h"
@@ -32,6 +33,7 @@
 #include "maps/counter_maps.h"
 #include "maps/counter_source.h"
 #include "maps/counter_store.h"
+#include "maps/lost_updates.h"
 #include "util/log.h"
 #include "util/version.h"
 #include "web/web.h"
@@ -148,7 +150,9 @@ struct Gathered {
   cgio_config bpf_config{};
   EnabledDomains domains{};
   std::vector<uint32_t> mount_devs;  // superblocks of --vfs.mountpoints
-  std::shared_ptr<AccountingLog> accounting;
+  // The file's formatter (owned by the writer, which outlives every user).
+  const AccountingLog* accounting_log = nullptr;
+  std::shared_ptr<AccountingWriter> accounting;
 };
 
 Result<Gathered> gather(const Options& opts) {
@@ -217,9 +221,14 @@ Result<Gathered> gather(const Options& opts) {
     if (!boot_id) return boot_id.error();
     auto opened = AccountingLog::open(opts.accounting_file, *boot_id);
     if (!opened) return opened.error();
-    g.accounting = std::make_shared<AccountingLog>(std::move(opened.value()));
+    auto log = std::make_unique<AccountingLog>(std::move(opened.value()));
+    g.accounting_log = log.get();
     log::info("accounting records", {{"file", opts.accounting_file},
-                                     {"units_already_recorded", std::to_string(g.accounting->records_known())}});
+                                     {"units_already_recorded", std::to_string(log->records_known())},
+                                     {"max_pending", std::to_string(opts.accounting_max_pending)}});
+    AccountingWriter::Config writer;
+    writer.max_pending = opts.accounting_max_pending;
+    g.accounting = std::make_shared<AccountingWriter>(std::move(log), writer);
   }
   return g;
 }
@@ -227,6 +236,17 @@ Result<Gathered> gather(const Options& opts) {
 // Phase 2: bind first, so a port in use is reported before seconds of BPF loading.
 Result<std::unique_ptr<WebServer>> bind_web(const Options& opts) {
   return WebServer::start(opts.listen_address, opts.telemetry_path, opts.gzip_level);
+}
+
+// The name of each map in use, per enum cgio_map_id (empty: not in use),
+// for the loss counters' labels and log lines.
+std::vector<std::string> used_map_names(const EnabledDomains& domains, bool hybrid) {
+  std::vector<std::string> names(CGIO_MAP_MAX);
+  for (const CounterDomainSpec& d : counter_domains()) {
+    if (domains[index_of(d.id)]) names[d.lost_map_id] = d.name;
+  }
+  if (hybrid) names[CGIO_MAP_V1_UNITS] = "v1_units";
+  return names;
 }
 
 // Phase 3: the maps, the programs counting into them, and the tracking of
@@ -316,13 +336,18 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
   c->store = std::make_unique<BpfCounterStore>(c->maps.fds(), ncpus, mount_slots);
   c->tracker = std::make_shared<CgroupTracker>(
       std::move(*g.classifier), opts.retain_ended, *c->store, widths, [] { return std::chrono::system_clock::now(); },
-      [accounting = g.accounting, tables = &c->tables](const EndedUnit& u) {
+      [log = g.accounting_log, writer = g.accounting, tables = &c->tables](const EndedUnit& u) {
         log::debug("unit ended",
                    {{"workload", u.key.workload}, {"workload_id", u.key.workload_id}, {"cgroup", u.key.cgroup}});
-        if (!accounting) return;
-        auto written = accounting->append(to_record(u, *tables));
-        if (!written)
-          log::error("cannot write accounting record", {{"err", written.error()}, {"cgroup", u.key.cgroup}});
+        if (!writer) return;
+        // Formatted here, written by the writer's thread: this is the
+        // thread reading cgroup events, which must not wait for a disk.
+        auto line = log->line(to_record(u, *tables));
+        if (!line) {
+          log::error("cannot make accounting record", {{"err", line.error()}, {"cgroup", u.key.cgroup}});
+          return;
+        }
+        writer->submit(std::move(line.value()));
       });
 
   c->tracker->set_info(std::make_shared<const WorkloadInfo>(WorkloadInfoRoots{}),
@@ -342,21 +367,26 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
     }
     return ids;
   };
+  events.tick = [lost =
+                     std::make_shared<LostUpdateLog>(used_map_names(g.domains, c->space->hybrid()), opts.map_entries),
+                 fd = c->maps.fd(SharedMap::map_full), ncpus] {
+    if (auto slots = read_percpu_array(fd, CGIO_LOST_SLOTS, ncpus)) lost->check(*slots);
+  };
   c->reader = std::make_unique<CgroupEventReader>(events, *c->space, *c->tracker);
   return c;
 }
 
 // Phase 4: what a scrape runs, over what counting made.
 std::shared_ptr<Scraper> start_serving(const Gathered& g, const Counting& c) {
+  std::function<AccountingWriter::Stats()> accounting;
+  if (g.accounting) accounting = [writer = g.accounting] { return writer->stats(); };
   auto scraper = std::make_shared<Scraper>();
-  std::vector<std::string> map_names(CGIO_MAP_MAX);
   for (const CounterDomainSpec& d : counter_domains()) {
     if (!g.domains[index_of(d.id)]) continue;
     scraper->add(std::make_shared<CgroupCountersCollector>(std::string(d.name), d.id, c.tables[index_of(d.id)],
                                                            c.sources[index_of(d.id)], c.tracker, c.space));
-    map_names[d.lost_map_id] = d.name;
   }
-  if (c.space->hybrid()) map_names[CGIO_MAP_V1_UNITS] = "v1_units";
+  const std::vector<std::string> map_names = used_map_names(g.domains, c.space->hybrid());
   const int map_full_fd = c.maps.fd(SharedMap::map_full);
   const unsigned ncpus = c.possible_cpus;
   scraper->add("bpf",
@@ -364,10 +394,11 @@ std::shared_ptr<Scraper> start_serving(const Gathered& g, const Counting& c) {
                    g.kernel.release, status_rows(c.programs),
                    [map_full_fd, ncpus] { return read_percpu_array(map_full_fd, CGIO_LOST_SLOTS, ncpus); }, map_names));
   const CgroupEventReader* reader = c.reader.get();
-  scraper->add("cgroups",
-               std::make_shared<TrackingStatusCollector>(
-                   c.tracker, c.cgroup_events ? std::function<uint64_t()>([reader] { return reader->events_lost(); })
-                                              : std::function<uint64_t()>()));
+  scraper->add("cgroups", std::make_shared<TrackingStatusCollector>(
+                              c.tracker,
+                              c.cgroup_events ? std::function<uint64_t()>([reader] { return reader->events_lost(); })
+                                              : std::function<uint64_t()>(),
+                              std::move(accounting)));
   return scraper;
 }
 

@@ -185,7 +185,12 @@ void CgroupEventReader::reconcile() {
 
 void CgroupEventReader::run() {
   auto next_reconcile = std::chrono::steady_clock::now() + config_.reconcile_every;
+  auto next_tick = std::chrono::steady_clock::now();
   while (!stop_) {
+    if (config_.tick && std::chrono::steady_clock::now() >= next_tick) {
+      config_.tick();
+      next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
     if (ring_) {
       const int n = ring_buffer__poll(ring_.get(), 200 /* ms */);
       if (n < 0 && n != -EINTR) {

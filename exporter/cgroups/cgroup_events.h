@@ -29,6 +29,9 @@ class CgroupEventReader {
     std::chrono::seconds reconcile_every{60};
     // Cgroup ids with values in the counter maps (for orphans to fold).
     std::function<std::vector<uint64_t>()> ids_in_maps;
+    // Called about once a second from the reader's thread (the exporter
+    // checks its loss counters there).
+    std::function<void()> tick;
   };
 
   // Starts the reader thread; the first reconciliation (an initial walk)

@@ -67,6 +67,15 @@ Result<uint32_t> map_entries(std::string_view v) {
   return static_cast<uint32_t>(n);
 }
 
+Result<size_t> max_pending(std::string_view v) {
+  uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || n == 0 || n > 10'000'000) {
+    return bad_input("must be a number from 1 to 10000000");
+  }
+  return static_cast<size_t>(n);
+}
+
 Result<log::Level> log_level(std::string_view v) {
   if (auto level = log::parse_level(v)) return *level;
   return bad_input("use debug, info, warn or error");
@@ -219,6 +228,11 @@ constexpr Flag kFlags[] = {
      {},
      "Append one JSON line with its totals for every unit that ends.",
      into<&Options::accounting_file, any_text>},
+    {"accounting.max-pending", "n", "50000",
+     "Accounting records held in memory while the file cannot be written (disk full, read-only); they are retried "
+     "until written. Past this many a record is dropped, logged with its line and counted in "
+     "cgio_accounting_records_dropped_total.",
+     into<&Options::accounting_max_pending, max_pending>},
     {"vfs.mountpoints",
      "paths",
      {},

@@ -43,8 +43,9 @@ struct Options {
   CgroupMode cgroup_mode = CgroupMode::automatic;
   std::string v1_controller;
   std::chrono::seconds retain_ended{0};
-  std::string accounting_file;           // empty: no records
-  std::vector<std::string> mountpoints;  // --vfs.mountpoints
+  std::string accounting_file;            // empty: no records
+  size_t accounting_max_pending = 50000;  // records queued while the file cannot be written
+  std::vector<std::string> mountpoints;   // --vfs.mountpoints
 
   bool operator==(const Options&) const = default;
 };

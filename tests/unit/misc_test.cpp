@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include "contracts/common.h"
+#include "maps/lost_updates.h"
+
 #include "kernel/kernel.h"
 #include "kernel/privileges.h"
 #include "kernel/pt_regs_offset.h"
@@ -67,6 +70,31 @@ TEST(Log, LogfmtQuoting) {
 TEST(Web, LandingPageLinksTheEscapedTelemetryPath) {
   const std::string page = landing_page("/m<x>");
   EXPECT_NE(page.find("<a href=\"/m&lt;x&gt;\">Metrics</a>"), std::string::npos) << page;
+}
+
+}  // namespace
+}  // namespace cgio
+
+namespace cgio {
+namespace {
+
+TEST(LostUpdateLog, EachMapAndReasonIsLoggedOnceWhenItStartsLosing) {
+  std::vector<std::string> names(CGIO_MAP_MAX);
+  names[CGIO_MAP_VFS] = "vfs";
+  names[CGIO_MAP_NET] = "net";
+  LostUpdateLog log(names, 10);
+  std::vector<uint64_t> slots(CGIO_LOST_SLOTS, 0);
+  const auto slot = [](int map, int reason) { return static_cast<size_t>(map * CGIO_LOST_MAX + reason); };
+  EXPECT_EQ(log.check(slots), 0u);
+  slots[slot(CGIO_MAP_VFS, CGIO_LOST_FULL)] = 3;
+  EXPECT_EQ(log.check(slots), 1u);
+  slots[slot(CGIO_MAP_VFS, CGIO_LOST_FULL)] = 300;
+  EXPECT_EQ(log.check(slots), 0u) << "once per map and reason";
+  slots[slot(CGIO_MAP_VFS, CGIO_LOST_NOMEM)] = 1;
+  slots[slot(CGIO_MAP_NET, CGIO_LOST_FULL)] = 1;
+  slots[slot(CGIO_MAP_VFS_MOUNTS, CGIO_LOST_FULL)] = 1;  // not in use: not logged
+  EXPECT_EQ(log.check(slots), 2u);
+  EXPECT_EQ(log.check(slots), 0u);
 }
 
 }  // namespace

@@ -89,6 +89,7 @@ TEST(Options, EveryTableRowIsParsedAndInHelp) {
       {"cgroup.v1-controller", {{}, "--cgroup.v1-controller=memory"}},
       {"cgroup.retain-ended", {{}, "--cgroup.retain-ended=1s"}},
       {"accounting.file", {{}, "--accounting.file=/tmp/a"}},
+      {"accounting.max-pending", {{}, "--accounting.max-pending=7"}},
       {"vfs.mountpoints", {{}, "--vfs.mountpoints=/"}},
       {"bpf.map-entries", {{}, "--bpf.map-entries=1"}},
       {"log.level", {{}, "--log.level=error"}},

@@ -1,0 +1,127 @@
+#include "accounting/accounting_writer.h"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+#include <vector>
+
+#include "util/log.h"
+
+namespace cgio {
+
+AccountingWriter::AccountingWriter(std::unique_ptr<RecordSink> sink, Config config)
+    : sink_(std::move(sink)), config_(config) {
+  thread_ = std::thread([this] { run(); });
+}
+
+AccountingWriter::~AccountingWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  // Still queued: the file kept failing. Each record is logged whole, so an
+  // operator can still add it to the file by hand.
+  for (const RecordLine& r : queue_) {
+    std::string line = r.line;
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    log::error("accounting record not written before exit",
+               {{"cgroup", r.unit}, {"last_error", stats_.last_error}, {"record", line}});
+  }
+}
+
+bool AccountingWriter::submit(RecordLine record) {
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() + in_flight_ < config_.max_pending) {
+      queue_.push_back(std::move(record));
+      wake_.notify_one();
+      return true;
+    }
+    ++stats_.dropped;
+  }
+  std::string line = std::move(record.line);
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  log::error("accounting record dropped: " + std::to_string(config_.max_pending) +
+                 " records are waiting for the accounting file already",
+             {{"cgroup", record.unit}, {"record", line}});
+  return false;
+}
+
+AccountingWriter::Stats AccountingWriter::stats() const {
+  std::lock_guard lock(mutex_);
+  Stats s = stats_;
+  s.pending = queue_.size() + in_flight_;
+  return s;
+}
+
+bool AccountingWriter::wait_idle(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_for(lock, timeout, [this] { return queue_.empty() && in_flight_ == 0; });
+}
+
+void AccountingWriter::run() {
+  std::unique_lock lock(mutex_);
+  auto delay = config_.retry_first;
+  for (;;) {
+    wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) break;  // stopping, and everything is written
+    if (write_batch(lock)) {
+      delay = config_.retry_first;
+      continue;
+    }
+    // After a stop, the attempt that just failed was the last one.
+    if (stop_) break;
+    wake_.wait_for(lock, delay, [this] { return stop_; });
+    delay = std::min(delay * 2, config_.retry_max);
+  }
+}
+
+bool AccountingWriter::write_batch(std::unique_lock<std::mutex>& lock) {
+  const auto n = static_cast<std::ptrdiff_t>(std::min(queue_.size(), config_.max_batch));
+  std::vector<RecordLine> batch(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+  queue_.erase(queue_.begin(), queue_.begin() + n);
+  in_flight_ = batch.size();
+  lock.unlock();
+
+  // A unit recorded before a restart (the file's scan found it) is not
+  // written again.
+  std::erase_if(batch, [this](const RecordLine& r) {
+    if (!sink_->written(r.key)) return false;
+    log::debug("unit already has an accounting record", {{"cgroup", r.unit}});
+    return true;
+  });
+  auto done = sink_->append(batch);
+  std::vector<RecordLine> retry;
+  size_t written = batch.size();
+  if (!done) {
+    for (RecordLine& r : batch) {
+      if (!sink_->written(r.key)) retry.push_back(std::move(r));
+    }
+    written -= retry.size();
+  }
+
+  lock.lock();
+  in_flight_ = 0;
+  stats_.written += written;
+  if (!done) {
+    ++stats_.write_errors;
+    const bool new_error = !failing_ || stats_.last_error != done.error().message;
+    stats_.last_error = done.error().message;
+    stats_.last_error_at = std::chrono::system_clock::now();
+    failing_ = true;
+    queue_.insert(queue_.begin(), std::make_move_iterator(retry.begin()), std::make_move_iterator(retry.end()));
+    if (new_error) {
+      log::error("cannot write accounting records; they stay queued and are retried until written",
+                 {{"err", done.error()}, {"pending", std::to_string(queue_.size())}});
+    }
+  } else if (failing_) {
+    failing_ = false;
+    log::info("accounting records are written again", {{"pending", std::to_string(queue_.size())}});
+  }
+  if (queue_.empty()) idle_.notify_all();
+  return done.ok();
+}
+
+}  // namespace cgio
