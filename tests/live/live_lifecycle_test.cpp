@@ -2,6 +2,9 @@
 // counted, a full map, and the ways the process starts and stops.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <netinet/in.h>
@@ -111,6 +114,14 @@ TEST_F(LiveLifecycle, FullMapLosesUpdatesVisiblyNotSilently) {
   EXPECT_GE(lost, full);
   // Its series exists (the cgroup is tracked) but nothing was counted in it.
   EXPECT_EQ(value_of(after, "cgio_vfs_reads_total", {{"cgroup", second.path()}}).value_or(0), 0.0);
+  // And logged, once, naming the flag to raise.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const std::string log = exporter->log();
+  const std::string line = "BPF map vfs is full";
+  const size_t at = log.find(line);
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_NE(log.find("raise --bpf.map-entries", at), std::string::npos) << log;
+  EXPECT_EQ(log.find(line, at + 1), std::string::npos) << "logged more than once: " << log;
 }
 
 TEST_F(LiveLifecycle, SigtermDetachesProgramsAndReleasesThePort) {

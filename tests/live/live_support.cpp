@@ -92,7 +92,7 @@ TestCgroup::~TestCgroup() {
   for (int i = 0; i < 50 && rmdir(dir_.c_str()) != 0 && errno == EBUSY; ++i) usleep(20000);
 }
 
-Tmpfs::Tmpfs() {
+Tmpfs::Tmpfs(const std::string& size) {
   char tmpl[] = "/tmp/cgio-live-XXXXXX";
   const char* d = mkdtemp(tmpl);
   if (d == nullptr) {
@@ -100,7 +100,7 @@ Tmpfs::Tmpfs() {
     return;
   }
   dir_ = d;
-  if (mount("cgio-test", dir_.c_str(), "tmpfs", 0, "size=64m") != 0) {
+  if (mount("cgio-test", dir_.c_str(), "tmpfs", 0, ("size=" + size).c_str()) != 0) {
     ADD_FAILURE() << "mount tmpfs on " << dir_ << ": " << std::strerror(errno);
   }
 }

@@ -71,7 +71,8 @@ class TestCgroup {
 // A tmpfs mounted on a fresh temporary directory for the test's files.
 class Tmpfs {
  public:
-  Tmpfs();
+  // `size`: tmpfs's size= option.
+  explicit Tmpfs(const std::string& size = "64m");
   ~Tmpfs();
   const std::string& dir() const { return dir_; }
 
