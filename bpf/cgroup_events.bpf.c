@@ -22,29 +22,49 @@ struct {
 	__type(value, __u64);
 } cgio_events_lost SEC(".maps");
 
+/* Where a record is put together before it goes into the ring at its size. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cgio_cgroup_event);
+} cgio_cg_scratch SEC(".maps");
+
 static __always_inline void cgio_emit(struct cgroup *cgrp, const char *path, __u32 kind)
 {
-	struct cgio_cgroup_event *e = bpf_ringbuf_reserve(&cgio_cgroup_events, sizeof(*e), 0);
+	__u32 zero = 0;
+	struct cgio_cgroup_event *e = bpf_map_lookup_elem(&cgio_cg_scratch, &zero);
 	struct task_struct *task;
+	__u32 path_len, name_len, size;
 	long len;
 
-	if (!e) {
-		__u32 zero = CGIO_EVENTS_LOST;
-		__u64 *lost = bpf_map_lookup_elem(&cgio_events_lost, &zero);
-
-		if (lost)
-			*lost += 1;
+	if (!e)
 		return;
-	}
 	e->id = BPF_CORE_READ(cgrp, kn, id);
+	e->parent_id = BPF_CORE_READ(cgrp, self.parent, cgroup, kn, id);
 	e->hierarchy_id = BPF_CORE_READ(cgrp, root, hierarchy_id);
 	e->kind = kind;
 	task = (struct task_struct *)bpf_get_current_task();
 	e->init_cgroup_ns =
 		BPF_CORE_READ(task, nsproxy, cgroup_ns, ns.inum) == cgio_cfg.init_cgroupns_inum;
-	len = bpf_probe_read_kernel_str(e->path, sizeof(e->path), path);
-	e->path_len = len > 0 ? len - 1 : 0;
-	bpf_ringbuf_submit(e, 0);
+	len = bpf_probe_read_kernel_str(e->data, CGIO_CGROUP_PATH_MAX, path);
+	path_len = len > 0 ? (__u32)len - 1 : 0;
+	path_len &= CGIO_CGROUP_PATH_MAX - 1; /* at most 1023: what the verifier can see */
+	len = bpf_probe_read_kernel_str(e->data + path_len, CGIO_CGROUP_NAME_MAX,
+					BPF_CORE_READ(cgrp, kn, name));
+	name_len = len > 0 ? (__u32)len - 1 : 0;
+	e->path_len = path_len;
+	e->name_len = name_len;
+	size = offsetof(struct cgio_cgroup_event, data) + path_len + name_len;
+	if (size > sizeof(*e))
+		return;
+	if (bpf_ringbuf_output(&cgio_cgroup_events, e, size, 0)) {
+		__u32 slot = CGIO_EVENTS_LOST;
+		__u64 *lost = bpf_map_lookup_elem(&cgio_events_lost, &slot);
+
+		if (lost)
+			*lost += 1;
+	}
 }
 
 /*

@@ -17,18 +17,30 @@ enum cgio_cgroup_event_kind {
 	CGIO_CGROUP_RENAME,
 };
 
-#define CGIO_CGROUP_PATH_MAX 512
+/* The kernel builds the tracepoint's path in a buffer of this size
+ * (TRACE_CGROUP_PATH_LEN): a longer path arrives cut, at 1023 bytes. */
+#define CGIO_CGROUP_PATH_MAX 1024
+/* A cgroup's own name: NAME_MAX bytes and the NUL. */
+#define CGIO_CGROUP_NAME_MAX 256
 
+/* A record is the header and path_len + name_len bytes of data: short paths
+ * make short records, so the ring holds thousands of events. */
 struct cgio_cgroup_event {
 	__u64 id;	    /* kernfs id: the cgroup directory's inode number */
+	__u64 parent_id;    /* the parent cgroup's kernfs id; 0 for a root */
 	__u32 hierarchy_id; /* 0 for cgroup2, else the v1 hierarchy (/proc/cgroups) */
 	__u32 kind;	    /* enum cgio_cgroup_event_kind */
 	/* The tracepoint's path, relative to the hierarchy root as seen from the
 	 * cgroup namespace of the task that made the change; valid only when
 	 * init_cgroup_ns is set (else the exporter resolves the id itself). */
 	__u32 init_cgroup_ns;
-	__u32 path_len; /* bytes in path, without the NUL; PATH_MAX-1 may be cut */
-	char path[CGIO_CGROUP_PATH_MAX];
+	__u16 path_len; /* bytes of the path at data[0], no NUL; CGIO_CGROUP_PATH_MAX-1: maybe cut
+			 */
+	__u16 name_len; /* bytes of the cgroup's own name right after the path, no NUL */
+	/* The path, then the name. With the parent's path (which the exporter
+	 * resolves from parent_id) the name gives a path of any length, and a
+	 * path from inside a cgroup namespace. */
+	char data[CGIO_CGROUP_PATH_MAX + CGIO_CGROUP_NAME_MAX];
 };
 
 /* Index into the `cgio_events_lost` per-CPU array. */

@@ -64,6 +64,7 @@ struct files_struct {
 
 struct kernfs_node {
 	__u64 id; /* the inode number of the cgroup directory (a u64 since 5.5) */
+	const char *name;
 };
 
 struct cgroup_root {

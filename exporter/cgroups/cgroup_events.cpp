@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <unordered_set>
 
@@ -52,17 +53,38 @@ int CgroupEventReader::on_event(void* ctx, void* data, size_t size) {
 }
 
 void CgroupEventReader::handle(const void* data, size_t size) {
-  if (size < sizeof(cgio_cgroup_event)) return;
-  const auto* e = static_cast<const cgio_cgroup_event*>(data);
+  // A record is the header and path_len + name_len bytes (contracts/cgroup_events.h).
+  constexpr size_t kHeader = offsetof(cgio_cgroup_event, data);
+  if (size < kHeader) return;
+  cgio_cgroup_event head;
+  std::memcpy(&head, data, kHeader);
+  const cgio_cgroup_event* e = &head;
+  if (size < kHeader + e->path_len + e->name_len) return;
+  const std::string_view event_path(static_cast<const char*>(data) + kHeader, e->path_len);
+  const std::string_view name(static_cast<const char*>(data) + kHeader + e->path_len, e->name_len);
   const auto key = space_.key_of(e->hierarchy_id, e->id);
   if (!key) return;
   ++handled_;
   // The tracepoint's path is relative to the cgroup namespace of the task
-  // that made the change; trust it only from the initial namespace and when
-  // it was not cut, else ask the kernel (the cgroup still exists on mkdir).
+  // that made the change, and cut past 1023 bytes: trust it only from the
+  // initial namespace and whole. Else the kernel has the path while the
+  // cgroup exists (on mkdir, rename), and the parent's path with the name
+  // make it exactly, of any length, even once the cgroup is gone.
   std::string path;
-  if (e->init_cgroup_ns && e->path_len > 0 && e->path_len < CGIO_CGROUP_PATH_MAX - 1) {
-    path.assign(e->path, e->path_len);
+  if (e->init_cgroup_ns && !event_path.empty() && event_path.size() < CGIO_CGROUP_PATH_MAX - 1) {
+    path.assign(event_path);
+  }
+  if (path.empty() && e->kind != CGIO_CGROUP_RMDIR) {
+    if (auto p = space_.resolve(*key)) path = *p;
+  }
+  if (path.empty() && !name.empty() && e->parent_id != 0) {
+    if (auto parent_key = space_.key_of(e->hierarchy_id, e->parent_id)) {
+      auto parent = tracker_.path_of(*parent_key);
+      if (!parent) parent = space_.resolve(*parent_key);
+      if (parent) {
+        path = (*parent == "/" ? "" : *parent) + "/" + std::string(name);
+      }
+    }
   }
   if (log::enabled(log::Level::debug)) {
     log::debug("cgroup event", {{"kind", e->kind == CGIO_CGROUP_MKDIR   ? "mkdir"
@@ -77,9 +99,6 @@ void CgroupEventReader::handle(const void* data, size_t size) {
   switch (e->kind) {
     case CGIO_CGROUP_MKDIR:
     case CGIO_CGROUP_RENAME:
-      if (path.empty()) {
-        if (auto p = space_.resolve(*key)) path = *p;
-      }
       if (path.empty()) {
         log::debug("cgroup event without a usable path", {{"id", std::to_string(e->id)}});
         return;  // gone already: its removal event or the next walk settles it

@@ -91,6 +91,13 @@ bool CgroupTracker::knows(uint64_t id) const {
   return cgroups_.contains(id);
 }
 
+std::optional<std::string> CgroupTracker::path_of(uint64_t id) const {
+  std::lock_guard lock(mutex_);
+  auto it = cgroups_.find(id);
+  if (it == cgroups_.end()) return std::nullopt;
+  return it->second.path;
+}
+
 std::vector<uint64_t> CgroupTracker::alive_ids() const {
   std::lock_guard lock(mutex_);
   std::vector<uint64_t> ids;

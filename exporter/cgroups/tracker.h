@@ -84,6 +84,8 @@ class CgroupTracker {
   std::vector<std::pair<SeriesKey, InfoLabels>> unit_info() const;
 
   bool knows(uint64_t id) const;
+  // The path of a cgroup this tracker knows alive.
+  std::optional<std::string> path_of(uint64_t id) const;
   // Whether the counter maps hold values for `id`.
   bool has_values(uint64_t id) const { return store_.holds(id); }
   // The tracker's classification of a path (thread-safe, no lock).

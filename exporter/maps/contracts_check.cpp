@@ -94,13 +94,16 @@ static_assert(CGIO_V1_KEY_BIT == 1ULL << 63 && CGIO_V1_PENDING == 1 && CGIO_V1_U
 // --- cgio_cgroup_events: ring buffer of struct cgio_cgroup_event -----------
 static_assert(kPlainData<cgio_cgroup_event>);
 static_assert(offsetof(cgio_cgroup_event, id) == 0);
-static_assert(offsetof(cgio_cgroup_event, hierarchy_id) == 8);
-static_assert(offsetof(cgio_cgroup_event, kind) == 12);
-static_assert(offsetof(cgio_cgroup_event, init_cgroup_ns) == 16);
-static_assert(offsetof(cgio_cgroup_event, path_len) == 20);
-static_assert(offsetof(cgio_cgroup_event, path) == 24);
-static_assert(sizeof(cgio_cgroup_event::path) == CGIO_CGROUP_PATH_MAX);
-static_assert(sizeof(cgio_cgroup_event) == 24 + CGIO_CGROUP_PATH_MAX, "no padding: the ring record is this size");
+static_assert(offsetof(cgio_cgroup_event, parent_id) == 8);
+static_assert(offsetof(cgio_cgroup_event, hierarchy_id) == 16);
+static_assert(offsetof(cgio_cgroup_event, kind) == 20);
+static_assert(offsetof(cgio_cgroup_event, init_cgroup_ns) == 24);
+static_assert(offsetof(cgio_cgroup_event, path_len) == 28);
+static_assert(offsetof(cgio_cgroup_event, name_len) == 30);
+static_assert(offsetof(cgio_cgroup_event, data) == 32);
+static_assert(sizeof(cgio_cgroup_event::data) == CGIO_CGROUP_PATH_MAX + CGIO_CGROUP_NAME_MAX);
+static_assert(sizeof(cgio_cgroup_event) == 32 + CGIO_CGROUP_PATH_MAX + CGIO_CGROUP_NAME_MAX, "no padding");
+static_assert(CGIO_CGROUP_PATH_MAX <= 0xffff, "path_len is a __u16");
 static_assert(CGIO_CGROUP_MKDIR == 1 && CGIO_CGROUP_RMDIR == 2 && CGIO_CGROUP_RENAME == 3,
               "cgroups/cgroup_events.cpp switches on these kinds");
 // cgio_events_lost: per-CPU array, one __u64 at CGIO_EVENTS_LOST.

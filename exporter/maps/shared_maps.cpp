@@ -27,8 +27,9 @@ constexpr std::array<SharedMapSpec, kSharedMaps> kMaps = {{
      CounterDomain::vfs_mounts, true},
     {SharedMap::map_full, "cgio_map_full", "cgio_map_full", BPF_MAP_TYPE_PERCPU_ARRAY, kU32, kU64, CGIO_LOST_SLOTS,
      false, std::nullopt, false},
-    // A removal event per cgroup removed; 1 MiB holds about 1,900 records,
-    // enough for bursts of job ends between two wake-ups of the reader.
+    // An event per cgroup created, removed or renamed, sized by its path:
+    // 1 MiB holds about 7,000 records of a 100-byte path, bursts of job
+    // starts and ends between two wake-ups of the reader.
     {SharedMap::cgroup_events, "cgio_cgroup_events", "cgio_cg_events", BPF_MAP_TYPE_RINGBUF, 0, 0, 1u << 20, false,
      std::nullopt, false},
     {SharedMap::events_lost, "cgio_events_lost", "cgio_ev_lost", BPF_MAP_TYPE_PERCPU_ARRAY, kU32, kU64, 1, false,

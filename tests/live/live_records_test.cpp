@@ -214,5 +214,54 @@ TEST_F(LiveRecords, AChurnOfTwentyThousandUnitsAtFullSpeedGivesEachOneRecord) {
   RecordProperty("events_lost", static_cast<int>(metric(m, "cgio_cgroup_events_lost_total")));
 }
 
+// Paths past the kernel's 1023-byte tracepoint buffer, and up to it: units
+// that live a few milliseconds are named, counted and recorded exactly.
+TEST_F(LiveRecords, ShortLivedUnitsWithPathsOfOverAThousandBytesAreRecordedExactly) {
+  Tmpfs data;
+  Tmpfs dir("16m");
+  const std::string file = dir.dir() + "/accounting.jsonl";
+  auto exporter = start_exporter({"--accounting.file=" + file, "--no-collector.net", "--cgroup.retain-ended=1m"});
+  ASSERT_TRUE(exporter);
+  for (const size_t length : {1000u, 1500u, 3000u}) {
+    // Slices of 200-byte names down to about `length` bytes.
+    std::string slices = "/cgio-long-" + std::to_string(getpid()) + "-" + std::to_string(length) + ".slice";
+    std::vector<std::string> made = {slices};
+    ASSERT_EQ(mkdir((cgroup2_mount() + slices).c_str(), 0755), 0) << std::strerror(errno);
+    while (slices.size() + 220 < length) {
+      slices += "/" + std::string(200, 'x') + std::to_string(made.size()) + ".slice";
+      made.push_back(slices);
+      ASSERT_EQ(mkdir((cgroup2_mount() + slices).c_str(), 0755), 0) << std::strerror(errno);
+    }
+    std::vector<std::string> units;
+    for (int i = 1; i <= 20; ++i) {
+      const std::string unit = slices + "/u" + std::to_string(i) + ".service";
+      const std::string abs = cgroup2_mount() + unit;
+      ASSERT_EQ(mkdir(abs.c_str(), 0755), 0) << std::strerror(errno);
+      run_trigger(abs, {"reads", data.dir(), std::to_string(i)});
+      ASSERT_EQ(rmdir(abs.c_str()), 0) << std::strerror(errno);
+      units.push_back(unit);
+    }
+    for (auto it = made.rbegin(); it != made.rend(); ++it) rmdir((cgroup2_mount() + *it).c_str());
+    ASSERT_GE(units.back().size(), length - 250) << "path length";
+    Metrics m;
+    ASSERT_TRUE(scrape_until(
+        exporter->port(),
+        [&](const Metrics& s) {
+          return metric(s, "cgio_accounting_records_pending") == 0 &&
+                 value_of(s, "cgio_vfs_reads_total", {{"cgroup", units.back()}}).has_value();
+        },
+        10s, &m))
+        << "the last unit of " << units.back().size() << " bytes is not reported";
+    const auto records = read_records(file);
+    for (int i = 1; i <= 20; ++i) {
+      const std::string& unit = units[static_cast<size_t>(i - 1)];
+      EXPECT_EQ(value_of(m, "cgio_vfs_reads_total", {{"cgroup", unit}}), static_cast<double>(i)) << unit.size();
+      expect_one_record(records, unit, i);
+    }
+    EXPECT_EQ(value_of(m, "cgio_vfs_reads_total", {{"cgroup", "unresolved"}}).value_or(0), 0.0);
+    RecordProperty("path_bytes_" + std::to_string(length), static_cast<int>(units.back().size()));
+  }
+}
+
 }  // namespace
 }  // namespace cgio::test

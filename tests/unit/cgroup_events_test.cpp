@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <set>
@@ -52,16 +53,23 @@ class Store final : public CounterStore {
 
 constexpr uint32_t kV1Hierarchy = 5;
 
-cgio_cgroup_event event(uint64_t id, uint32_t kind, const std::string& path) {
+cgio_cgroup_event event(uint64_t id, uint32_t kind, const std::string& path, uint32_t hierarchy = kV1Hierarchy,
+                        uint64_t parent = 0, const std::string& name = "") {
   cgio_cgroup_event e{};
   e.id = id;
-  e.hierarchy_id = kV1Hierarchy;
+  e.parent_id = parent;
+  e.hierarchy_id = hierarchy;
   e.kind = kind;
   e.init_cgroup_ns = 1;
-  e.path_len = static_cast<uint32_t>(path.size());
-  std::memcpy(e.path, path.data(), path.size());
+  e.path_len = static_cast<uint16_t>(path.size());
+  e.name_len = static_cast<uint16_t>(name.size());
+  std::memcpy(e.data, path.data(), path.size());
+  std::memcpy(e.data + path.size(), name.data(), name.size());
   return e;
 }
+
+// The record's size in the ring: the header and the two strings.
+size_t record_size(const cgio_cgroup_event& e) { return offsetof(cgio_cgroup_event, data) + e.path_len + e.name_len; }
 
 TEST(CgroupEventReader, HybridJobCreatedAfterStartIsMarkedCountedAndRecordedOnce) {
   FixtureTree v2, v1;
@@ -91,7 +99,7 @@ TEST(CgroupEventReader, HybridJobCreatedAfterStartIsMarkedCountedAndRecordedOnce
     id[d] = v1.add(d);
     units->classes[id[d]] = CGIO_V1_PENDING;
     const cgio_cgroup_event e = event(id[d], CGIO_CGROUP_MKDIR, d);
-    reader.handle(&e, sizeof e);
+    reader.handle(&e, record_size(e));
   }
   const auto key = [&](const std::string& d) { return id[d] | CGIO_V1_KEY_BIT; };
   EXPECT_EQ(units->classes, (std::map<uint64_t, uint32_t>{{id[dirs[2]], CGIO_V1_UNIT}, {id[dirs[3]], CGIO_V1_UNIT}}))
@@ -116,7 +124,7 @@ TEST(CgroupEventReader, HybridJobCreatedAfterStartIsMarkedCountedAndRecordedOnce
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     units->classes.erase(id[*it]);  // the rmdir program
     const cgio_cgroup_event e = event(id[*it], CGIO_CGROUP_RMDIR, *it);
-    reader.handle(&e, sizeof e);
+    reader.handle(&e, record_size(e));
   }
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_EQ(ended[0].key.workload_id, "7");
@@ -152,6 +160,74 @@ TEST(CgroupEventReader, HybridWalksRepairTheV1UnitMarks) {
   EXPECT_EQ(units->ids(), std::vector<uint64_t>{job});
   EXPECT_TRUE(tracker.knows(job | CGIO_V1_KEY_BIT));
   EXPECT_FALSE(tracker.knows(between | CGIO_V1_KEY_BIT));
+}
+
+}  // namespace
+}  // namespace cgio
+
+namespace cgio {
+namespace {
+
+// Past 1023 bytes the kernel cuts the tracepoint's path. A unit removed
+// before anything resolved it is still named exactly: its parent's path
+// (resolved from parent_id) and its own name.
+TEST(CgroupEventReader, AUnitWithAPathTheKernelCutIsNamedFromItsParent) {
+  FixtureTree v2;
+  std::string parent_path;
+  for (int i = 0; i < 6; ++i) parent_path += "/" + std::string(200, static_cast<char>('a' + i)) + ".slice";
+  const uint64_t parent = v2.add(parent_path);
+  const std::string path = parent_path + "/u1.service";
+  ASSERT_GT(path.size(), 1100u);
+  const CgroupSpace space = CgroupSpace::v2(v2.root());
+  Store store;
+  std::vector<EndedUnit> ended;
+  auto classifier = WorkloadClassifier::create("", AggregateMode::unit);
+  ASSERT_TRUE(classifier);
+  CgroupTracker tracker(
+      std::move(classifier.value()), std::chrono::seconds(300), store, {2, 0, 0},
+      [] { return std::chrono::system_clock::now(); }, [&](const EndedUnit& u) { ended.push_back(u); });
+  CgroupEventReader::Config config;
+  config.reconcile_every = std::chrono::hours(1);
+  CgroupEventReader reader(config, space, tracker);
+  ASSERT_EQ(tracker.path_of(parent), parent_path) << "the walk found the parent";
+  const WorkloadIdentity who = tracker.classify(path);
+  EXPECT_EQ(who.workload, "systemd");
+  EXPECT_EQ(who.unit_path, path);
+
+  // Created and gone before the reader saw it (so it cannot be resolved):
+  // both events carry a cut path.
+  constexpr uint64_t kGone = 987654321;
+  store.values[kGone] = {4, 4096};
+  const std::string cut = path.substr(0, CGIO_CGROUP_PATH_MAX - 1);
+  const cgio_cgroup_event mk = event(kGone, CGIO_CGROUP_MKDIR, cut, 0, parent, "u1.service");
+  reader.handle(&mk, record_size(mk));
+  EXPECT_EQ(tracker.path_of(kGone), path) << "named from the parent: the cgroup itself is gone";
+  const cgio_cgroup_event rm = event(kGone, CGIO_CGROUP_RMDIR, cut, 0, parent, "u1.service");
+  reader.handle(&rm, record_size(rm));
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].key.cgroup, path);
+  EXPECT_EQ(ended[0].key.workload, "systemd");
+  EXPECT_EQ(ended[0].totals[0], (std::vector<uint64_t>{4, 4096}));
+}
+
+TEST(CgroupEventReader, ARecordShorterThanItsStringsIsIgnored) {
+  FixtureTree v2;
+  const CgroupSpace space = CgroupSpace::v2(v2.root());
+  Store store;
+  auto classifier = WorkloadClassifier::create("", AggregateMode::unit);
+  ASSERT_TRUE(classifier);
+  CgroupTracker tracker(
+      std::move(classifier.value()), std::chrono::seconds(300), store, {2, 0, 0},
+      [] { return std::chrono::system_clock::now(); }, nullptr);
+  CgroupEventReader::Config config;
+  config.reconcile_every = std::chrono::hours(1);
+  CgroupEventReader reader(config, space, tracker);
+  const uint64_t before = reader.events_handled();
+  const cgio_cgroup_event e = event(42, CGIO_CGROUP_MKDIR, "/x.service", 0);
+  reader.handle(&e, record_size(e) - 1);
+  reader.handle(&e, 8);
+  EXPECT_EQ(reader.events_handled(), before);
+  EXPECT_FALSE(tracker.knows(42));
 }
 
 }  // namespace

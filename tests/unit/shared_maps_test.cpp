@@ -17,7 +17,7 @@ namespace cgio {
 namespace {
 
 // Maps an object may keep to itself.
-const std::set<std::string> kPrivate = {"cgio_kprobe_args"};
+const std::set<std::string> kPrivate = {"cgio_kprobe_args", "cgio_cg_scratch"};
 
 std::set<const BpfObjectSpec*> embedded_objects() {
   std::set<const BpfObjectSpec*> objects;
