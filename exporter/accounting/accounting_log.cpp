@@ -407,8 +407,9 @@ Result<bool> AccountingLog::append(const AccountingRecord& r) {
 
 Result<void> AccountingLog::append(std::span<const RecordLine> batch) {
   std::string out;
+  std::unordered_set<uint64_t> in_batch;  // a unit twice in one batch is written once
   for (const RecordLine& r : batch) {
-    if (!written(r.key)) out += r.line;
+    if (!written(r.key) && in_batch.insert(r.key).second) out += r.line;
   }
   if (out.empty()) return {};
   // Opened afresh for every batch rather than kept open: a new open always

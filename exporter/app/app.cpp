@@ -287,9 +287,12 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
     AttachProber prober(*c->tracefs);
     KernelFacts facts = kernel_facts(g.kernel);
     facts.probe = [&prober](ProbeType type, std::string_view target) { return prober.probe(type, target); };
-    auto plan = make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type);
-    // The cgroup events are not a counted operation: a forced probe type does not apply.
-    for (auto& p : make_plan(operations(ProgramGroup::cgroup_events), catalogue(), facts, std::nullopt)) {
+    // The cgroup events attach first: a cgroup removed once anything counts
+    // its I/O has a removal event, so no counted byte is left without a
+    // name or put into a record of zero. (They are not a counted operation:
+    // a forced probe type does not apply.)
+    auto plan = make_plan(operations(ProgramGroup::cgroup_events), catalogue(), facts, std::nullopt);
+    for (auto& p : make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type)) {
       plan.push_back(std::move(p));
     }
     LibbpfObjectLoader loader(c->maps.fds(), g.bpf_config, *c->tracefs, opts.btf_path);

@@ -39,6 +39,7 @@ CgroupEventReader::CgroupEventReader(Config config, const CgroupSpace& space, Cg
   }
   lost_seen_ = read_lost();
   reconcile();
+  if (!ring_) settle();  // else after the first poll, with the events queued meanwhile
   thread_ = std::thread([this] { run(); });
 }
 
@@ -186,19 +187,35 @@ void CgroupEventReader::reconcile() {
     if (!alive.contains(id | CGIO_V1_KEY_BIT)) config_.v1_units->forget(id);
   }
   for (uint64_t id : tracker_.alive_ids()) {
-    if (!alive.contains(id)) tracker_.removed(id, "");
+    if (!alive.contains(id)) missed_.push_back(id);
   }
   if (config_.ids_in_maps) {
     for (uint64_t id : config_.ids_in_maps()) {
-      if (alive.contains(id) || tracker_.knows(id)) continue;
-      // Created after the walk began? Then it is alive, and its creation
-      // event is still queued: leave it.
-      if (auto path = space_.resolve(id)) {
-        tracker_.discovered(id, *path);
-        continue;
-      }
-      tracker_.fold_unresolved(id);
+      if (!alive.contains(id) && !tracker_.knows(id)) orphans_.push_back(id);
     }
+  }
+}
+
+void CgroupEventReader::settle() {
+  // A cgroup created during the walk, after it passed its directory, has its
+  // mkdir event queued; one removed during the walk has its rmdir event
+  // queued. Acting before those events (removing, or folding values into
+  // "unresolved") made records of zero I/O and lost the real I/O; the
+  // events, handled since, named them. Only what no event explained is
+  // settled here.
+  std::vector<uint64_t> missed = std::move(missed_), orphans = std::move(orphans_);
+  missed_.clear();
+  orphans_.clear();
+  for (uint64_t id : missed) {
+    if (tracker_.knows(id) && !space_.resolve(id)) tracker_.removed(id, "");
+  }
+  for (uint64_t id : orphans) {
+    if (tracker_.knows(id) || !tracker_.has_values(id)) continue;
+    if (auto path = space_.resolve(id)) {
+      tracker_.discovered(id, *path);  // alive: created after the walk passed it
+      continue;
+    }
+    tracker_.fold_unresolved(id);
   }
 }
 
@@ -215,6 +232,9 @@ void CgroupEventReader::run() {
       if (n < 0 && n != -EINTR) {
         log::warn("reading cgroup events failed", {{"err", std::strerror(-n)}});
       }
+      // The poll handled every event queued before it, so also those queued
+      // during the last reconcile.
+      if (!missed_.empty() || !orphans_.empty()) settle();
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -228,6 +248,7 @@ void CgroupEventReader::run() {
     }
     if (dropped || std::chrono::steady_clock::now() >= next_reconcile) {
       reconcile();
+      if (!ring_) settle();
       next_reconcile = std::chrono::steady_clock::now() + config_.reconcile_every;
     }
   }

@@ -46,10 +46,19 @@ class CgroupEventReader {
   // One ring buffer record (struct cgio_cgroup_event); public for tests.
   void handle(const void* data, size_t size);
 
-  // Walks the hierarchies: cgroups gone without an event are removed (and
-  // folded), cgroups unknown are added, orphaned map entries are folded; on
-  // hybrid hosts the v1 units are set to the recognised workloads.
+  // Walks the hierarchies: cgroups unknown are added; on hybrid hosts the
+  // v1 units are set to the recognised workloads. What the walk cannot
+  // settle while events may still be queued waits for the next poll of the
+  // ring (settle()): cgroups gone without an event yet are removed (and
+  // folded) only then, and map entries of cgroups nobody named are folded
+  // into "unresolved" only then, since a queued mkdir or rmdir event names
+  // them exactly. Without a ring the reader settles right after. Public
+  // for tests.
   void reconcile();
+  // After the events queued during a reconcile were handled: removes the
+  // cgroups the walk missed that the tracker still holds, and folds orphaned
+  // map entries nobody named. Public for tests.
+  void settle();
 
   // Hybrid hosts, before the counting programs attach: marks the v1 cgroups
   // of recognised workloads that exist, so a job running when cgio starts
@@ -67,6 +76,9 @@ class CgroupEventReader {
   void run();
 
   Config config_;
+  // Left by reconcile() for settle(): alive in the tracker but not in the
+  // walk; in the maps but neither known nor found by the walk.
+  std::vector<uint64_t> missed_, orphans_;
   const CgroupSpace& space_;
   CgroupTracker& tracker_;
   RingBufferPtr ring_;

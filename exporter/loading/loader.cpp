@@ -89,15 +89,15 @@ LoadedPrograms load_programs(const std::vector<OperationPlan>& plan, ObjectLoade
   // Each round gives every unresolved operation its next available
   // implementation; operations that fail come back for another round.
   while (true) {
-    std::map<const BpfObjectSpec*, std::vector<std::pair<Pending*, const Implementation*>>> round;
+    // Objects load and attach in plan order (the cgroup events first, see app.cpp).
+    std::vector<std::pair<const BpfObjectSpec*, std::vector<std::pair<Pending*, const Implementation*>>>> round;
     for (Pending& p : pending) {
-      if (p.status->attached) continue;
-      while (!p.remaining.empty()) {
-        const Implementation* impl = p.remaining.front();
-        p.remaining.erase(p.remaining.begin());
-        round[impl->object].push_back({&p, impl});
-        break;
-      }
+      if (p.status->attached || p.remaining.empty()) continue;
+      const Implementation* impl = p.remaining.front();
+      p.remaining.erase(p.remaining.begin());
+      auto it = std::find_if(round.begin(), round.end(), [&](const auto& r) { return r.first == impl->object; });
+      if (it == round.end()) it = round.insert(round.end(), {impl->object, {}});
+      it->second.push_back({&p, impl});
     }
     if (round.empty()) break;
 

@@ -94,6 +94,20 @@ TEST(Loader, LoadsEachObjectOnceWhenEverythingWorks) {
   EXPECT_EQ(k.attached, (std::set<std::string>{"kp_read_entry", "kp_read_exit", "kp_write", "tp_send"}));
 }
 
+// The composition root puts the cgroup events first so that they attach
+// before anything counts: objects load in plan order, whatever their address.
+TEST(Loader, ObjectsLoadInPlanOrder) {
+  for (const auto& order : {std::vector<std::string_view>{"send", "read"}, {"read", "send"}}) {
+    FakeKernel k;
+    FakeLoader loader(k);
+    const auto t = table();
+    auto r = load(order, t, loader);
+    ASSERT_EQ(k.loads.size(), 2u);
+    const std::string first = order[0] == "send" ? "tp_send" : "kp_read_entry";
+    EXPECT_EQ(k.loads[0].front(), first) << "first in the plan: " << order[0];
+  }
+}
+
 TEST(Loader, OneRejectedProgramDoesNotTakeTheOthersDown) {
   FakeKernel k;
   k.reject_load = {"kp_write"};
