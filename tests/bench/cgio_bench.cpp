@@ -2,7 +2,7 @@
 // the targets next to them; exits non-zero only when a part could not be
 // measured, never because of a figure (machines are shared and noisy).
 //
-//   cgio_bench [--smoke] [--part overhead|scrape|concurrency|mmap]... [--out FILE]
+//   cgio_bench [--smoke] [--part overhead|scrape|concurrency|mmap|churn]... [--out FILE]
 //              [--rounds R] [--iterations N] [--warmup N] [--cpu C]
 //              [--sizes 100,1000,...] [--scrapes K]
 //              [--threads-rounds R] [--threads-seconds S]
@@ -36,7 +36,7 @@ namespace {
 
 int usage(const std::string& why) {
   std::cerr << "cgio_bench: " << why << "\n"
-            << "usage: cgio_bench [--smoke] [--part overhead|scrape|concurrency|mmap]... [--out FILE]\n"
+            << "usage: cgio_bench [--smoke] [--part overhead|scrape|concurrency|mmap|churn]... [--out FILE]\n"
                "                  [--rounds R] [--iterations N] [--warmup N] [--cpu C]\n"
                "                  [--sizes 100,1000,...] [--scrapes K] [--threads-rounds R] [--threads-seconds S]\n"
                "                  [--exporter PATH] [--bpftrace PATH] [--bpftrace-script PATH]\n";
@@ -161,7 +161,9 @@ int main(int argc, char** argv) {
         std::istringstream in(*v);
         std::string p;
         while (std::getline(in, p, ',')) {
-          if (p != "overhead" && p != "scrape" && p != "concurrency" && p != "mmap") return usage("unknown part " + p);
+          if (p != "overhead" && p != "scrape" && p != "concurrency" && p != "mmap" && p != "churn") {
+            return usage("unknown part " + p);
+          }
           parts.push_back(p);
         }
       } else if (a == "--out") {
@@ -182,6 +184,8 @@ int main(int argc, char** argv) {
     s.scrapes = 3;
     s.concurrency_rounds = 2;
     s.concurrency_seconds = 0.3;
+    s.churn_units = 2000;
+    s.churn_rounds = 1;
   }
   try {
     for (const auto& [k, v] : explicit_settings) {
@@ -214,7 +218,7 @@ int main(int argc, char** argv) {
   if (s.rounds < 1 || s.iterations < 1 || s.scrapes < 1 || s.concurrency_rounds < 1 || s.concurrency_seconds <= 0) {
     return usage("rounds, iterations, scrapes and durations must be positive");
   }
-  if (parts.empty()) parts = {"overhead", "scrape", "concurrency", "mmap"};
+  if (parts.empty()) parts = {"overhead", "scrape", "concurrency", "mmap", "churn"};
   if (out.empty()) out = std::string(CGIO_BENCH_RESULTS_DIR) + (s.smoke ? "/results-smoke.md" : "/results.md");
 
   if (geteuid() != 0) {
@@ -263,6 +267,8 @@ int main(int argc, char** argv) {
       r = run_concurrency(ctx);
     } else if (part == "mmap") {
       r = run_mmap(ctx);
+    } else if (part == "churn") {
+      r = run_churn(ctx);
     }
     if (!r) {
       all_measured = false;

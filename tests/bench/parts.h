@@ -1,4 +1,4 @@
-// The four parts of the benchmark and the worker processes they start.
+// The five parts of the benchmark and the worker processes they start.
 // A part returns an error only when it could not measure (a config did not
 // attach, a workload failed, the exporter miscounted); its figures, whatever
 // they are, go to the report, and its targets next to them.
@@ -26,6 +26,9 @@ struct Settings {
   // concurrency
   int concurrency_rounds = 5;
   double concurrency_seconds = 2.0;
+  // churn
+  uint64_t churn_units = 20000;
+  int churn_rounds = 3;
   // binaries
   std::string self;  // this program, for its worker modes
   std::string exporter;
@@ -45,6 +48,7 @@ Result<void> run_overhead(Context& ctx);
 Result<void> run_scrape(Context& ctx);
 Result<void> run_concurrency(Context& ctx);
 Result<void> run_mmap(Context& ctx);
+Result<void> run_churn(Context& ctx);
 
 // Worker modes (cgio_bench --worker <part> ...): they move themselves into
 // the cgroup they are given, do the I/O and print what they did.
