@@ -9,11 +9,13 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
 
+#include "accounting/durable_file.h"
 #include "util/bpf_handles.h"
 
 #include "contracts/cgroup_keys.h"
@@ -220,46 +222,6 @@ class RecordFields final : public nlohmann::json_sax<nlohmann::json> {
   Key key_ = Key::other;
 };
 
-Result<void> write_all(int fd, std::string_view data, const std::string& path) {
-  // A regular file's write(2) comes back short only when the file cannot
-  // grow (disk full, quota, RLIMIT_FSIZE) or a signal arrived mid-copy. The
-  // rest is then written by a second call: with one writer (one exporter
-  // per node) the line ends up whole, but a concurrent appender's line could
-  // land between the two parts - the one case where lines can interleave.
-  // If the rest cannot be written the error is returned and the file ends in
-  // a partial line: the next append starts a new line after it, the dedupe
-  // scan ignores it (not a complete object) and the retried record is
-  // written whole.
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error("cannot write accounting file " + path, errno);
-    }
-    if (n == 0) return Error{"cannot write accounting file " + path + ": write returned 0"};
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
-Result<void> fsync_retrying(int fd, const std::string& path) {
-  while (::fsync(fd) != 0) {
-    if (errno != EINTR) return errno_error("cannot fsync accounting file " + path, errno);
-  }
-  return {};
-}
-
-// Makes a just-created file's directory entry durable. Best effort: the
-// line itself is already fsynced, journalling filesystems (ext4, xfs) commit
-// the entry with it, and failing here would make the caller retry and
-// append the same line again.
-void fsync_parent_dir(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.valid()) (void)::fsync(dfd.get());
-}
-
 }  // namespace
 
 std::string format_accounting_line(const AccountingRecord& r, std::string_view boot_id) {
@@ -329,12 +291,16 @@ std::string format_accounting_line(const AccountingRecord& r, std::string_view b
 AccountingLog::AccountingLog(std::string path, std::string boot_id)
     : path_(std::move(path)), boot_id_(std::move(boot_id)) {}
 
-Result<AccountingLog> AccountingLog::open(const std::string& path, std::string boot_id) {
+Result<AccountingLog> AccountingLog::open(const std::string& path, std::string boot_id,
+                                          const std::vector<std::string>& other_boots) {
   if (boot_id.empty()) return Error{"accounting file " + path + ": empty boot id"};
   Fd fd(::open(path.c_str(), kOpenFlags, kCreateMode));
   if (!fd.valid()) return errno_error("cannot open accounting file " + path, errno);
   if (auto reg = check_regular(fd.get(), path, nullptr); !reg) return reg.error();
   AccountingLog log(path, std::move(boot_id));
+  for (const std::string& b : other_boots) {
+    if (!b.empty() && b != log.boot_id_) log.other_known_[b];
+  }
   if (auto scanned = log.scan(fd.get(), 0); !scanned) return scanned.error();
   return log;
 }
@@ -346,15 +312,22 @@ Result<void> AccountingLog::scan(int fd, off_t from) {
   std::vector<char> buf(64 * 1024);
   std::string line;
   bool overlong = false;
-  // A record of this boot holds its boot id as written: lines without it
-  // are not parsed at all (most lines, in a file that spans many boots).
-  std::string written_boot_id;
-  append_json_string(written_boot_id, boot_id_);
+  // A record of a boot asked about holds its boot id as written: other
+  // lines are not parsed at all (most lines, in a file of many boots).
+  std::vector<std::string> written_boot_ids(1);
+  append_json_string(written_boot_ids[0], boot_id_);
+  for (const auto& [boot, keys] : other_known_) append_json_string(written_boot_ids.emplace_back(), boot);
   const auto consider = [&](std::string_view l) {
-    if (l.find(written_boot_id) == std::string_view::npos) return;
+    bool wanted = false;
+    for (const std::string& b : written_boot_ids) wanted = wanted || l.find(b) != std::string_view::npos;
+    if (!wanted) return;
     RecordFields fields;
-    if (fields.read(l) && fields.boot_id == boot_id_ && fields.cgroup_id) {
-      known_.insert(unit_key(*fields.cgroup_id, fields.cgroup_v1));
+    if (!fields.read(l) || !fields.cgroup_id) return;
+    const uint64_t key = unit_key(*fields.cgroup_id, fields.cgroup_v1);
+    if (fields.boot_id == boot_id_) {
+      known_.insert(key);
+    } else if (auto it = other_known_.find(fields.boot_id); it != other_known_.end()) {
+      it->second.insert(key);
     }
   };
   for (off_t at = from;;) {
@@ -389,7 +362,7 @@ Result<void> AccountingLog::scan(int fd, off_t from) {
 }
 
 Result<RecordLine> AccountingLog::line(const AccountingRecord& r) const {
-  RecordLine out{unit_key(r.cgroup_id, r.cgroup_v1), format_accounting_line(r, boot_id_), r.cgroup};
+  RecordLine out{unit_key(r.cgroup_id, r.cgroup_v1), format_accounting_line(r, boot_id_), r.cgroup, {}};
   if (out.line.size() - 1 > kMaxLineBytes) {
     return Error{"accounting record for cgroup " + std::to_string(r.cgroup_id) + " too long for " + path_ + ": " +
                  std::to_string(out.line.size() - 1) + " bytes"};
@@ -405,11 +378,18 @@ Result<bool> AccountingLog::append(const AccountingRecord& r) {
   return true;
 }
 
+bool AccountingLog::written(const RecordLine& r) const {
+  if (r.boot_id.empty() || r.boot_id == boot_id_) return known_.contains(r.key);
+  auto it = other_known_.find(r.boot_id);
+  return it != other_known_.end() && it->second.contains(r.key);
+}
+
 Result<void> AccountingLog::append(std::span<const RecordLine> batch) {
   std::string out;
-  std::unordered_set<uint64_t> in_batch;  // a unit twice in one batch is written once
+  std::set<std::pair<std::string_view, uint64_t>> in_batch;  // a unit twice in one batch is written once
   for (const RecordLine& r : batch) {
-    if (!written(r.key) && in_batch.insert(r.key).second) out += r.line;
+    const std::string_view boot = r.boot_id.empty() ? std::string_view(boot_id_) : std::string_view(r.boot_id);
+    if (!written(r) && in_batch.insert({boot, r.key}).second) out += r.line;
   }
   if (out.empty()) return {};
   // Opened afresh for every batch rather than kept open: a new open always
@@ -430,7 +410,7 @@ Result<void> AccountingLog::append(std::span<const RecordLine> batch) {
     // got == 0: truncated since the fstat (copytruncate), so no line to end.
     if (got == 1 && last != '\n') out.insert(out.begin(), '\n');
   }
-  if (auto w = write_all(fd.get(), out, path_); !w) {
+  if (auto w = write_all(fd.get(), out, "accounting file " + path_); !w) {
     // A short write (disk full, quota) leaves part of the batch, ending in
     // a cut line. The file is the exporter's own: cutting it back to where
     // the batch began leaves no fragment, and the whole batch is retried.
@@ -442,7 +422,7 @@ Result<void> AccountingLog::append(std::span<const RecordLine> batch) {
     (void)scan(fd.get(), size);
     return w.error();
   }
-  if (auto synced = fsync_retrying(fd.get(), path_); !synced) {
+  if (auto synced = fsync_retrying(fd.get(), "accounting file " + path_); !synced) {
     // The lines are in the page cache, maybe not on disk. Reading back
     // cannot tell (after a failed fsync Linux may show lines it then
     // loses), and the retry's fsync would report success regardless: the
@@ -451,8 +431,27 @@ Result<void> AccountingLog::append(std::span<const RecordLine> batch) {
     return synced.error();
   }
   if (size == 0) fsync_parent_dir(path_);
-  for (const RecordLine& r : batch) known_.insert(r.key);
+  for (const RecordLine& r : batch) {
+    if (r.boot_id.empty() || r.boot_id == boot_id_) {
+      known_.insert(r.key);
+    } else {
+      other_known_[r.boot_id].insert(r.key);
+    }
+  }
   return {};
+}
+
+std::optional<RecordLine> parse_record_line(std::string_view line, std::string_view this_boot) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.size() > AccountingLog::kMaxLineBytes) return std::nullopt;
+  RecordFields fields;
+  if (!fields.read(line) || !fields.cgroup_id || fields.boot_id.empty()) return std::nullopt;
+  RecordLine r;
+  r.key = unit_key(*fields.cgroup_id, fields.cgroup_v1);
+  r.line = std::string(line) + "\n";
+  r.unit = "cgroup id " + std::to_string(*fields.cgroup_id);
+  if (fields.boot_id != this_boot) r.boot_id = fields.boot_id;
+  return r;
 }
 
 Result<std::string> read_boot_id(const std::string& procfs) {

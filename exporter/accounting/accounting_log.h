@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +44,9 @@ struct RecordLine {
   uint64_t key = 0;  // the cgroup id, with CGIO_V1_KEY_BIT for cgroup_v1 (the counter maps' key)
   std::string line;  // one JSON object and its newline
   std::string unit;  // the cgroup, for log lines
+  // The boot the record is of: empty for the running one; set for records
+  // of an earlier boot kept in the spool (accounting/spool.h).
+  std::string boot_id;
 };
 
 // Where records go: the accounting file (AccountingLog), or a test's fake.
@@ -53,8 +58,8 @@ class RecordSink {
   // afterwards count as written (written() is true for their key) and the
   // rest are not: calling again with them retries.
   virtual Result<void> append(std::span<const RecordLine> batch) = 0;
-  // Whether this boot's unit `key` has a record in the file.
-  virtual bool written(uint64_t key) const = 0;
+  // Whether the record's unit (of its boot) has a record in the file.
+  virtual bool written(const RecordLine& r) const = 0;
 };
 
 // Not thread-safe: one owner appends (AccountingWriter's thread).
@@ -66,14 +71,18 @@ class AccountingLog final : public RecordSink {
   static constexpr size_t kMaxLineBytes = 1 << 20;
 
   // Opens (creating if needed, mode 0640) the file at `path` and reads it
-  // once to learn which units of `boot_id` already have a record.
-  static Result<AccountingLog> open(const std::string& path, std::string boot_id);
+  // once to learn which units of `boot_id`, and of `other_boots` (those of
+  // spooled records), already have a record.
+  static Result<AccountingLog> open(const std::string& path, std::string boot_id,
+                                    const std::vector<std::string>& other_boots = {});
 
   // `r` as this file's line (with this boot's id); an Error if too long.
   Result<RecordLine> line(const AccountingRecord& r) const;
 
   Result<void> append(std::span<const RecordLine> batch) override;
-  bool written(uint64_t key) const override { return known_.contains(key); }
+  bool written(const RecordLine& r) const override;
+  // Whether this boot's unit `key` has a record.
+  bool written(uint64_t key) const { return known_.contains(key); }
 
   // One record: true when written, false when its unit already had one.
   Result<bool> append(const AccountingRecord& r);
@@ -92,7 +101,14 @@ class AccountingLog final : public RecordSink {
   std::string boot_id_;
   // Units of this boot with a record (RecordLine::key).
   std::unordered_set<uint64_t> known_;
+  // The same for the other boots asked about at open().
+  std::map<std::string, std::unordered_set<uint64_t>, std::less<>> other_known_;
 };
+
+// One line of an accounting file or spool as a record to write: its key
+// and boot from the line itself (boot_id left empty when it is
+// `this_boot`). Nothing when the line is not one complete record.
+std::optional<RecordLine> parse_record_line(std::string_view line, std::string_view this_boot);
 
 // The record's line, with its trailing newline (exposed for tests).
 std::string format_accounting_line(const AccountingRecord& r, std::string_view boot_id);

@@ -5,12 +5,17 @@
 #include <utility>
 #include <vector>
 
+#include "accounting/spool.h"
 #include "util/log.h"
 
 namespace cgio {
 
-AccountingWriter::AccountingWriter(std::unique_ptr<RecordSink> sink, Config config)
-    : sink_(std::move(sink)), config_(config) {
+AccountingWriter::AccountingWriter(std::unique_ptr<RecordSink> sink, Config config, std::vector<RecordLine> spooled)
+    : sink_(std::move(sink)), config_(std::move(config)) {
+  queue_.assign(std::make_move_iterator(spooled.begin()), std::make_move_iterator(spooled.end()));
+  // Removed once the queue is written, whether or not anything was read
+  // from it: a spool of no whole record holds nothing to keep.
+  spool_exists_ = !config_.spool_path.empty();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -21,13 +26,29 @@ AccountingWriter::~AccountingWriter() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  // Still queued: the file kept failing. Each record is logged whole, so an
+  if (queue_.empty()) return;
+  // Still queued: the file kept failing. The spool keeps the records for
+  // the next start; without one, each record is logged whole, so an
   // operator can still add it to the file by hand.
+  std::string spool_failure = "no spool file";
+  if (!config_.spool_path.empty()) {
+    std::string lines;
+    for (const RecordLine& r : queue_) lines += r.line;
+    auto spooled = write_spool(config_.spool_path, lines);
+    if (spooled) {
+      log::warn("accounting records kept in the spool file; they are written when the exporter starts again",
+                {{"spool", config_.spool_path},
+                 {"records", std::to_string(queue_.size())},
+                 {"last_error", stats_.last_error}});
+      return;
+    }
+    spool_failure = spooled.error().message;
+  }
   for (const RecordLine& r : queue_) {
     std::string line = r.line;
     if (!line.empty() && line.back() == '\n') line.pop_back();
     log::error("accounting record not written before exit",
-               {{"cgroup", r.unit}, {"last_error", stats_.last_error}, {"record", line}});
+               {{"cgroup", r.unit}, {"last_error", stats_.last_error}, {"spool", spool_failure}, {"record", line}});
   }
 }
 
@@ -36,6 +57,7 @@ bool AccountingWriter::submit(RecordLine record) {
     std::lock_guard lock(mutex_);
     if (queue_.size() + in_flight_ < config_.max_pending) {
       queue_.push_back(std::move(record));
+      spool_stale_ = true;
       wake_.notify_one();
       return true;
     }
@@ -69,8 +91,11 @@ void AccountingWriter::run() {
     if (queue_.empty()) break;  // stopping, and everything is written
     if (write_batch(lock)) {
       delay = config_.retry_first;
+      // Everything is in the file: the spool holds nothing more.
+      if (queue_.empty() && spool_exists_) update_spool(lock);
       continue;
     }
+    if (spool_stale_ && !config_.spool_path.empty()) update_spool(lock);
     // After a stop, the attempt that just failed was the last one.
     if (stop_) break;
     wake_.wait_for(lock, delay, [this] { return stop_; });
@@ -88,7 +113,7 @@ bool AccountingWriter::write_batch(std::unique_lock<std::mutex>& lock) {
   // A unit recorded before a restart (the file's scan found it) is not
   // written again.
   std::erase_if(batch, [this](const RecordLine& r) {
-    if (!sink_->written(r.key)) return false;
+    if (!sink_->written(r)) return false;
     log::debug("unit already has an accounting record", {{"cgroup", r.unit}});
     return true;
   });
@@ -97,7 +122,7 @@ bool AccountingWriter::write_batch(std::unique_lock<std::mutex>& lock) {
   size_t written = batch.size();
   if (!done) {
     for (RecordLine& r : batch) {
-      if (!sink_->written(r.key)) retry.push_back(std::move(r));
+      if (!sink_->written(r)) retry.push_back(std::move(r));
     }
     written -= retry.size();
   }
@@ -122,6 +147,28 @@ bool AccountingWriter::write_batch(std::unique_lock<std::mutex>& lock) {
   }
   if (queue_.empty()) idle_.notify_all();
   return done.ok();
+}
+
+void AccountingWriter::update_spool(std::unique_lock<std::mutex>& lock) {
+  std::string lines;
+  for (const RecordLine& r : queue_) lines += r.line;
+  spool_stale_ = false;
+  const bool empty = lines.empty();
+  lock.unlock();
+  auto done = write_spool(config_.spool_path, lines);
+  lock.lock();
+  if (done) {
+    spool_exists_ = !empty;
+    spool_error_.clear();
+    return;
+  }
+  spool_exists_ = true;
+  spool_stale_ = true;  // tried again after the next failed attempt
+  if (spool_error_ != done.error().message) {
+    spool_error_ = done.error().message;
+    log::error("cannot update the accounting spool; records queued in memory are lost if the exporter stops now",
+               {{"err", done.error()}, {"pending", std::to_string(queue_.size())}});
+  }
 }
 
 }  // namespace cgio

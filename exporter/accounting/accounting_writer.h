@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "accounting/accounting_log.h"
 
@@ -34,6 +35,10 @@ class AccountingWriter {
     // Delay before the first retry after an error; doubles up to retry_max.
     std::chrono::milliseconds retry_first{100};
     std::chrono::milliseconds retry_max{5000};
+    // Where records not yet written are kept across a restart
+    // (accounting/spool.h): rewritten while the file fails, at exit when
+    // records are left, removed once all are written. Empty: none.
+    std::string spool_path;
   };
 
   struct Stats {
@@ -45,9 +50,11 @@ class AccountingWriter {
     std::chrono::system_clock::time_point last_error_at{};
   };
 
-  AccountingWriter(std::unique_ptr<RecordSink> sink, Config config);
-  // Writes what is queued (one last attempt if the file was failing) and
-  // logs the records that could not be written.
+  // `spooled`: the spool's records from before a restart, written first.
+  AccountingWriter(std::unique_ptr<RecordSink> sink, Config config, std::vector<RecordLine> spooled = {});
+  // Writes what is queued (one last attempt if the file was failing); what
+  // is left goes to the spool, or is logged record by record when there is
+  // none or it cannot be written.
   ~AccountingWriter();
   AccountingWriter(const AccountingWriter&) = delete;
   AccountingWriter& operator=(const AccountingWriter&) = delete;
@@ -65,6 +72,9 @@ class AccountingWriter {
   void run();
   // One group commit of the queue's head; false when it failed.
   bool write_batch(std::unique_lock<std::mutex>& lock);
+  // Makes the spool hold the queue (called with the lock held, which it
+  // releases while writing). Logs a failure once per distinct error.
+  void update_spool(std::unique_lock<std::mutex>& lock);
 
   std::unique_ptr<RecordSink> sink_;  // used by the writer thread only
   const Config config_;
@@ -76,6 +86,9 @@ class AccountingWriter {
   size_t in_flight_ = 0;  // taken from the queue, being written
   bool failing_ = false;  // the last attempt failed
   bool stop_ = false;
+  bool spool_stale_ = false;   // the queue changed since the spool was written
+  bool spool_exists_ = false;  // a spool file may be there
+  std::string spool_error_;    // the last spool failure logged
   Stats stats_;
   std::thread thread_;
 };

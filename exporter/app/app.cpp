@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <malloc.h>
 #include <unistd.h>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,7 @@
 
 #include "accounting/accounting_log.h"
 #include "accounting/accounting_writer.h"
+#include "accounting/spool.h"
 #include "cgroups/cgroup_events.h"
 #include "cgroups/cgroup_paths.h"
 #include "cgroups/cgroup_setup.h"
@@ -219,16 +221,39 @@ Result<Gathered> gather(const Options& opts) {
   if (!opts.accounting_file.empty()) {
     auto boot_id = read_boot_id(opts.procfs);
     if (!boot_id) return boot_id.error();
-    auto opened = AccountingLog::open(opts.accounting_file, *boot_id);
+    const std::string spool = opts.accounting_spool_file.empty()     ? opts.accounting_file + ".spool"
+                              : opts.accounting_spool_file == "none" ? std::string()
+                                                                     : opts.accounting_spool_file;
+    Spooled spooled;
+    if (!spool.empty()) {
+      auto read = read_spool(spool, *boot_id);
+      if (!read) return Error{read.error().message + " (move it away to start without its records)"};
+      spooled = std::move(read.value());
+      if (spooled.unreadable > 0) {
+        log::warn("accounting spool lines that are not a whole record are left out",
+                  {{"spool", spool}, {"lines", std::to_string(spooled.unreadable)}});
+      }
+    }
+    std::vector<std::string> spooled_boots;
+    for (const RecordLine& r : spooled.records) {
+      if (!r.boot_id.empty() &&
+          std::find(spooled_boots.begin(), spooled_boots.end(), r.boot_id) == spooled_boots.end()) {
+        spooled_boots.push_back(r.boot_id);
+      }
+    }
+    auto opened = AccountingLog::open(opts.accounting_file, *boot_id, spooled_boots);
     if (!opened) return opened.error();
     auto log = std::make_unique<AccountingLog>(std::move(opened.value()));
     g.accounting_log = log.get();
     log::info("accounting records", {{"file", opts.accounting_file},
                                      {"units_already_recorded", std::to_string(log->records_known())},
-                                     {"max_pending", std::to_string(opts.accounting_max_pending)}});
+                                     {"max_pending", std::to_string(opts.accounting_max_pending)},
+                                     {"spool", spool.empty() ? "none" : spool},
+                                     {"spooled_records", std::to_string(spooled.records.size())}});
     AccountingWriter::Config writer;
     writer.max_pending = opts.accounting_max_pending;
-    g.accounting = std::make_shared<AccountingWriter>(std::move(log), writer);
+    writer.spool_path = spool;
+    g.accounting = std::make_shared<AccountingWriter>(std::move(log), writer, std::move(spooled.records));
   }
   return g;
 }

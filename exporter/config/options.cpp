@@ -233,6 +233,11 @@ constexpr Flag kFlags[] = {
      "until written. Past this many a record is dropped, logged with its line and counted in "
      "cgio_accounting_records_dropped_total.",
      into<&Options::accounting_max_pending, max_pending>},
+    {"accounting.spool-file", "path", "<accounting.file>.spool",
+     "Where records not yet in the accounting file are kept when the exporter stops (and while the file cannot be "
+     "written), to be written at the next start. On another filesystem than the accounting file it also survives "
+     "that one filling up. \"none\": no spool; such records are logged whole at exit.",
+     into<&Options::accounting_spool_file, non_empty>},
     {"vfs.mountpoints",
      "paths",
      {},

@@ -45,6 +45,7 @@ struct Options {
   std::chrono::seconds retain_ended{0};
   std::string accounting_file;            // empty: no records
   size_t accounting_max_pending = 50000;  // records queued while the file cannot be written
+  std::string accounting_spool_file;      // empty: <accounting_file>.spool; "none": no spool
   std::vector<std::string> mountpoints;   // --vfs.mountpoints
 
   bool operator==(const Options&) const = default;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -157,6 +158,68 @@ TEST_F(LiveRecords, AReadOnlyRemountDelaysRecordsAndLosesNone) {
   const auto records = read_records(file);
   expect_one_record(records, jobs.cgroup(1), 10);
   for (int i = 2; i <= 6; ++i) expect_one_record(records, jobs.cgroup(i), 10 * i);
+}
+
+// A restart while the file's filesystem is full: what was still queued goes
+// to the spool (on a filesystem with room) and the next exporter writes it
+// once there is room again. Each job ends up with one record, from either.
+TEST_F(LiveRecords, ARestartWhileTheDiskIsFullKeepsQueuedRecordsInTheSpool) {
+  Tmpfs data;
+  Tmpfs small("64k");
+  Tmpfs spool_fs("16m");
+  const std::string file = small.dir() + "/accounting.jsonl";
+  const std::string spool = spool_fs.dir() + "/accounting.spool";
+  const std::vector<std::string> args = {"--accounting.file=" + file, "--accounting.spool-file=" + spool,
+                                         "--no-collector.net"};
+  auto exporter = start_exporter(args);
+  ASSERT_TRUE(exporter);
+  Jobs jobs("spool_");
+  constexpr int kJobs = 100;
+  for (int i = 1; i <= kJobs; ++i) jobs.run(i, data.dir(), i);
+  Metrics m;
+  ASSERT_TRUE(scrape_until(
+      exporter->port(),
+      [](const Metrics& s) {
+        return metric(s, "cgio_accounting_records_pending") > 0 &&
+               metric(s, "cgio_accounting_records_written_total") + metric(s, "cgio_accounting_records_pending") >=
+                   kJobs;
+      },
+      20s, &m))
+      << "expected the 64 KiB filesystem to refuse records";
+  ASSERT_EQ(exporter->stop(SIGTERM), 0) << exporter->log();
+  EXPECT_NE(exporter->log().find("accounting records kept in the spool file"), std::string::npos) << exporter->log();
+
+  // Between the two exporters every job has its record exactly once: in the
+  // file or in the spool.
+  const auto in_file = read_records(file);
+  const auto in_spool = read_records(spool);
+  size_t spooled = 0;
+  for (int i = 1; i <= kJobs; ++i) {
+    const std::string cg = jobs.cgroup(i);
+    const size_t n =
+        (in_file.contains(cg) ? in_file.at(cg).size() : 0) + (in_spool.contains(cg) ? in_spool.at(cg).size() : 0);
+    EXPECT_EQ(n, 1u) << cg;
+    spooled += in_spool.contains(cg) ? 1 : 0;
+  }
+  EXPECT_GT(spooled, 0u);
+  EXPECT_EQ(static_cast<double>(spooled), metric(m, "cgio_accounting_records_pending"))
+      << "the spool holds what was pending at the last scrape";
+
+  ASSERT_EQ(mount(nullptr, small.dir().c_str(), nullptr, MS_REMOUNT, "size=16m"), 0) << std::strerror(errno);
+  exporter = start_exporter(args);
+  ASSERT_TRUE(exporter);
+  ASSERT_TRUE(scrape_until(
+      exporter->port(),
+      [&](const Metrics& s) {
+        return metric(s, "cgio_accounting_records_pending") == 0 &&
+               metric(s, "cgio_accounting_records_written_total") >= static_cast<double>(spooled);
+      },
+      20s, &m));
+  const auto records = read_records(file);
+  for (int i = 1; i <= kJobs; ++i) expect_one_record(records, jobs.cgroup(i), i);
+  for (int i = 0; i < 50 && access(spool.c_str(), F_OK) == 0; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_NE(access(spool.c_str(), F_OK), 0) << "the spool is removed once its records are in the file";
+  RecordProperty("records_spooled", static_cast<int>(spooled));
 }
 
 TEST_F(LiveRecords, AChurnOfTwentyThousandUnitsAtFullSpeedGivesEachOneRecord) {

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "accounting/accounting_writer.h"
+#include "accounting/spool.h"
 
 namespace cgio {
 namespace {
@@ -23,7 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 
 RecordLine record(uint64_t key) {
-  return {key, "{\"cgroup_id\":" + std::to_string(key) + "}\n", "/job_" + std::to_string(key)};
+  return {key, "{\"cgroup_id\":" + std::to_string(key) + "}\n", "/job_" + std::to_string(key), {}};
 }
 
 // Keeps what it was given; fails while `fail` is set, or writes only the
@@ -63,9 +64,9 @@ class FakeSink final : public RecordSink {
     s_->batches.push_back(keys);
     return {};
   }
-  bool written(uint64_t key) const override {
+  bool written(const RecordLine& r) const override {
     std::lock_guard lock(s_->m);
-    return s_->in_file.contains(key);
+    return s_->in_file.contains(r.key);
   }
 
  private:
@@ -254,6 +255,115 @@ TEST(AccountingLogBatch, AShortWriteLeavesNoFragmentAndTheRetryWritesTheWholeBat
   ASSERT_TRUE(reopened);
   EXPECT_EQ(reopened->records_known(), 5u);
   std::filesystem::remove_all(dir);
+}
+
+// --- the spool -------------------------------------------------------------
+
+struct TempDir {
+  TempDir() {
+    char tmpl[] = "/tmp/cgio-spool-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string path;
+};
+
+TEST(AccountingSpool, RecordsLeftAtExitAreSpooledAndWrittenByTheNextWriter) {
+  TempDir dir;
+  const std::string spool = dir.path + "/a.jsonl.spool";
+  auto opened = AccountingLog::open(dir.path + "/a.jsonl", kBoot);
+  ASSERT_TRUE(opened);
+  std::string lines;
+  auto state = std::make_shared<FakeSink::State>();
+  state->fail = true;  // the file refuses everything: a full disk
+  {
+    auto c = quick();
+    c.spool_path = spool;
+    AccountingWriter w(std::make_unique<FakeSink>(state), c);
+    for (uint64_t id = 1; id <= 3; ++id) {
+      RecordLine r = opened->line(job(id)).value();
+      lines += r.line;
+      w.submit(std::move(r));
+    }
+    EXPECT_FALSE(w.wait_idle(50ms));
+  }
+  EXPECT_EQ(slurp(spool), lines) << "the three records, whole and in order";
+  EXPECT_TRUE(state->in_file.empty());
+
+  auto read = read_spool(spool, kBoot);
+  ASSERT_TRUE(read) << read.error().message;
+  ASSERT_EQ(read->records.size(), 3u);
+  EXPECT_EQ(read->unreadable, 0u);
+  EXPECT_EQ(read->records[1].key, 2u);
+  EXPECT_EQ(read->records[1].boot_id, "") << "a record of the running boot";
+  state->fail = false;  // space came back
+  {
+    auto c = quick();
+    c.spool_path = spool;
+    AccountingWriter w(std::make_unique<FakeSink>(state), c, std::move(read->records));
+    w.submit(record(4));
+    ASSERT_TRUE(w.wait_idle(5s));
+    EXPECT_EQ(w.stats().written, 4u);
+  }
+  EXPECT_EQ(state->order, (std::vector<uint64_t>{1, 2, 3, 4})) << "spooled records first";
+  EXPECT_FALSE(std::filesystem::exists(spool)) << "an empty spool is removed";
+}
+
+TEST(AccountingSpool, WhileTheFileFailsTheSpoolHoldsTheQueue) {
+  TempDir dir;
+  const std::string spool = dir.path + "/s";
+  auto state = std::make_shared<FakeSink::State>();
+  state->fail = true;
+  auto c = quick();
+  c.spool_path = spool;
+  AccountingWriter w(std::make_unique<FakeSink>(state), c);
+  w.submit(record(1));
+  w.submit(record(2));
+  // A crash now must not lose them: the spool is rewritten after a failure.
+  for (int i = 0; i < 5000 && slurp(spool) != record(1).line + record(2).line; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(slurp(spool), record(1).line + record(2).line);
+  {
+    std::lock_guard lock(state->m);
+    state->fail = false;
+  }
+  ASSERT_TRUE(w.wait_idle(5s));
+  for (int i = 0; i < 5000 && std::filesystem::exists(spool); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_FALSE(std::filesystem::exists(spool)) << "removed once everything is in the file";
+}
+
+// A record spooled in an earlier boot keeps that boot's id, and the file's
+// scan knows whether it was written before the spool could be removed.
+TEST(AccountingSpool, ARecordOfAnEarlierBootIsWrittenOnceWithItsBootId) {
+  TempDir dir;
+  const std::string path = dir.path + "/a.jsonl";
+  constexpr char kEarlier[] = "11111111-2222-4333-8444-555555555555";
+  const std::string one = format_accounting_line(job(1), kEarlier);
+  const std::string two = format_accounting_line(job(2), kEarlier);
+  {
+    std::ofstream(path) << one;  // written, then a crash before the spool went
+    std::ofstream(dir.path + "/s") << one << two << "{\"cut\":";
+  }
+  auto read = read_spool(dir.path + "/s", kBoot);
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->records.size(), 2u);
+  EXPECT_EQ(read->unreadable, 1u);
+  EXPECT_EQ(read->records[0].boot_id, kEarlier);
+  auto opened = AccountingLog::open(path, kBoot, {kEarlier});
+  ASSERT_TRUE(opened);
+  EXPECT_TRUE(opened->written(read->records[0]));
+  EXPECT_FALSE(opened->written(read->records[1]));
+  EXPECT_FALSE(opened->written(1)) << "unit 1 of this boot has no record";
+  ASSERT_TRUE(opened->append(read->records));
+  EXPECT_EQ(slurp(path), one + two);
+}
+
+TEST(AccountingSpool, NoSpoolFileIsNoRecord) {
+  auto read = read_spool("/nonexistent/cgio/spool", kBoot);
+  ASSERT_TRUE(read);
+  EXPECT_TRUE(read->records.empty());
+  TempDir dir;
+  std::filesystem::create_directory(dir.path + "/d");
+  EXPECT_FALSE(read_spool(dir.path + "/d", kBoot)) << "a spool that cannot be read is an error, not empty";
 }
 
 }  // namespace

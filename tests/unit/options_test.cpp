@@ -90,6 +90,7 @@ TEST(Options, EveryTableRowIsParsedAndInHelp) {
       {"cgroup.retain-ended", {{}, "--cgroup.retain-ended=1s"}},
       {"accounting.file", {{}, "--accounting.file=/tmp/a"}},
       {"accounting.max-pending", {{}, "--accounting.max-pending=7"}},
+      {"accounting.spool-file", {{}, "--accounting.spool-file=/tmp/s"}},
       {"vfs.mountpoints", {{}, "--vfs.mountpoints=/"}},
       {"bpf.map-entries", {{}, "--bpf.map-entries=1"}},
       {"log.level", {{}, "--log.level=error"}},
