@@ -233,10 +233,13 @@ constexpr Flag kFlags[] = {
      "until written. Past this many a record is dropped, logged with its line and counted in "
      "cgio_accounting_records_dropped_total.",
      into<&Options::accounting_max_pending, max_pending>},
-    {"accounting.spool-file", "path", "<accounting.file>.spool",
+    {"accounting.spool-file",
+     "path",
+     {},
      "Where records not yet in the accounting file are kept when the exporter stops (and while the file cannot be "
-     "written), to be written at the next start. On another filesystem than the accounting file it also survives "
-     "that one filling up. \"none\": no spool; such records are logged whole at exit.",
+     "written), to be written at the next start (default: <accounting.file>.spool). On another filesystem than the "
+     "accounting file it also survives that one filling up. \"none\": no spool; such records are logged whole at "
+     "exit.",
      into<&Options::accounting_spool_file, non_empty>},
     {"vfs.mountpoints",
      "paths",
@@ -430,6 +433,9 @@ std::variant<Options, CliExit> parse_options(int argc, const char* const argv[],
 
   if (!opts.collector_vfs && !opts.collector_net) {
     return usage_error("every collector is disabled; nothing to export");
+  }
+  if (!opts.accounting_file.empty() && opts.accounting_spool_file == opts.accounting_file) {
+    return usage_error("--accounting.spool-file must not be the accounting file (the spool is replaced whole)");
   }
   return opts;
 }

@@ -138,6 +138,9 @@ TEST_F(LiveRecords, AReadOnlyRemountDelaysRecordsAndLosesNone) {
   const std::string file = dir.dir() + "/accounting.jsonl";
   auto exporter = start_exporter({"--accounting.file=" + file, "--no-collector.net"});
   ASSERT_TRUE(exporter);
+  EXPECT_NE(exporter->log().find("spool=" + file + ".spool"), std::string::npos)
+      << "the default spool is beside the file:\n"
+      << exporter->log();
   Jobs jobs("ro_");
   jobs.run(1, data.dir(), 10);
   ASSERT_TRUE(scrape_until(
@@ -158,6 +161,8 @@ TEST_F(LiveRecords, AReadOnlyRemountDelaysRecordsAndLosesNone) {
   const auto records = read_records(file);
   expect_one_record(records, jobs.cgroup(1), 10);
   for (int i = 2; i <= 6; ++i) expect_one_record(records, jobs.cgroup(i), 10 * i);
+  for (int i = 0; i < 50 && access((file + ".spool").c_str(), F_OK) == 0; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_NE(access((file + ".spool").c_str(), F_OK), 0) << "no spool is left once every record is written";
 }
 
 // A restart while the file's filesystem is full: what was still queued goes

@@ -50,6 +50,7 @@ TEST(Options, Defaults) {
   EXPECT_EQ(o.v1_controller, "cpuacct");
   EXPECT_EQ(o.retain_ended, std::chrono::seconds(300));
   EXPECT_EQ(o.accounting_file, "");
+  EXPECT_EQ(o.accounting_spool_file, "") << "derived from --accounting.file when it is given";
   EXPECT_TRUE(o.mountpoints.empty());
 }
 
