@@ -150,11 +150,18 @@ bool AccountingWriter::write_batch(std::unique_lock<std::mutex>& lock) {
 }
 
 void AccountingWriter::update_spool(std::unique_lock<std::mutex>& lock) {
-  std::string lines;
-  for (const RecordLine& r : queue_) lines += r.line;
+  // Only pointers are taken under the lock, so submit() (the cgroup event
+  // thread) never waits for the copy of a long queue. They stay valid while
+  // unlocked: submit() only appends to the deque, which keeps references,
+  // and only this thread removes from it.
+  std::vector<const std::string*> queued;
+  queued.reserve(queue_.size());
+  for (const RecordLine& r : queue_) queued.push_back(&r.line);
   spool_stale_ = false;
-  const bool empty = lines.empty();
   lock.unlock();
+  std::string lines;
+  for (const std::string* l : queued) lines += *l;
+  const bool empty = lines.empty();
   auto done = write_spool(config_.spool_path, lines);
   lock.lock();
   if (done) {
