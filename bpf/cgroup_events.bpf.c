@@ -42,6 +42,7 @@ static __always_inline void cgio_emit(struct cgroup *cgrp, const char *path, __u
 		return;
 	e->id = BPF_CORE_READ(cgrp, kn, id);
 	e->parent_id = BPF_CORE_READ(cgrp, self.parent, cgroup, kn, id);
+	e->time_ns = bpf_ktime_get_boot_ns();
 	e->hierarchy_id = BPF_CORE_READ(cgrp, root, hierarchy_id);
 	e->kind = kind;
 	task = (struct task_struct *)bpf_get_current_task();
@@ -97,6 +98,8 @@ static __always_inline void cgio_v1_created(struct cgroup *cgrp)
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(cgio_cg_mkdir, struct cgroup *cgrp, const char *path)
 {
+	if (!cgio_active()) /* one generation reports each event (contracts/common.h) */
+		return 0;
 	if (cgio_in_v1_hierarchy(cgrp))
 		cgio_v1_created(cgrp);
 	cgio_emit(cgrp, path, CGIO_CGROUP_MKDIR);
@@ -106,6 +109,8 @@ int BPF_PROG(cgio_cg_mkdir, struct cgroup *cgrp, const char *path)
 SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(cgio_cg_rmdir, struct cgroup *cgrp, const char *path)
 {
+	if (!cgio_active())
+		return 0;
 	if (cgio_in_v1_hierarchy(cgrp)) {
 		__u64 id = BPF_CORE_READ(cgrp, kn, id);
 
@@ -118,6 +123,8 @@ int BPF_PROG(cgio_cg_rmdir, struct cgroup *cgrp, const char *path)
 SEC("tp_btf/cgroup_rename")
 int BPF_PROG(cgio_cg_rename, struct cgroup *cgrp, const char *path)
 {
+	if (!cgio_active())
+		return 0;
 	cgio_emit(cgrp, path, CGIO_CGROUP_RENAME);
 	return 0;
 }

@@ -8,6 +8,9 @@
  * receive has an entry program per shape and the exporter attaches the one
  * the running kernel's BTF confirms.
  */
+/* Whether a call counts is decided where its arguments are kept
+ * (cgio_kprobe.bpf.h); entry-less kretprobes check cgio_active(). */
+#define CGIO_GATE_AT_ENTRY
 #include "cgio_kprobe.bpf.h"
 #include "cgio_net.bpf.h"
 #include "cgio_syscall.bpf.h"

@@ -4,6 +4,9 @@
  * uses (see vfs_fentry.bpf.c for why these functions): for kernels that
  * forbid trampolines but allow kprobes.
  */
+/* Whether a call counts is decided where its arguments are kept
+ * (cgio_kprobe.bpf.h); entry-less kretprobes check cgio_active(). */
+#define CGIO_GATE_AT_ENTRY
 #include "cgio_aio.bpf.h"
 #include "cgio_kprobe.bpf.h"
 #include "cgio_syscall.bpf.h"
@@ -57,12 +60,12 @@ int BPF_KRETPROBE(cgio_kr_open, long ret)
 	return 0;
 }
 
-/* Only the result matters for these: no entry probe. io-wq workers are
- * skipped as in vfs_fentry.bpf.c. */
+/* Only the result matters for these: no entry probe, so they check the
+ * generation themselves. io-wq workers are skipped as in vfs_fentry.bpf.c. */
 SEC("kretprobe/do_mkdirat")
 int BPF_KRETPROBE(cgio_kr_mkdir, long ret)
 {
-	if (!cgio_current_is_io_worker())
+	if (cgio_active() && !cgio_current_is_io_worker())
 		cgio_count_call((int)ret, CGIO_VFS_MKDIRS);
 	return 0;
 }
@@ -70,7 +73,7 @@ int BPF_KRETPROBE(cgio_kr_mkdir, long ret)
 SEC("kretprobe/do_unlinkat")
 int BPF_KRETPROBE(cgio_kr_unlink, long ret)
 {
-	if (!cgio_current_is_io_worker())
+	if (cgio_active() && !cgio_current_is_io_worker())
 		cgio_count_call((int)ret, CGIO_VFS_UNLINKS);
 	return 0;
 }
@@ -78,7 +81,7 @@ int BPF_KRETPROBE(cgio_kr_unlink, long ret)
 SEC("kretprobe/do_rmdir")
 int BPF_KRETPROBE(cgio_kr_rmdir, long ret)
 {
-	if (!cgio_current_is_io_worker())
+	if (cgio_active() && !cgio_current_is_io_worker())
 		cgio_count_call((int)ret, CGIO_VFS_RMDIRS);
 	return 0;
 }

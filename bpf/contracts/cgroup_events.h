@@ -26,8 +26,11 @@ enum cgio_cgroup_event_kind {
 /* A record is the header and path_len + name_len bytes of data: short paths
  * make short records, so the ring holds thousands of events. */
 struct cgio_cgroup_event {
-	__u64 id;	    /* kernfs id: the cgroup directory's inode number */
-	__u64 parent_id;    /* the parent cgroup's kernfs id; 0 for a root */
+	__u64 id;	 /* kernfs id: the cgroup directory's inode number */
+	__u64 parent_id; /* the parent cgroup's kernfs id; 0 for a root */
+	/* When it happened (CLOCK_BOOTTIME ns): a unit that ends while no
+	 * exporter reads the ring still gets its true end time. */
+	__u64 time_ns;
 	__u32 hierarchy_id; /* 0 for cgroup2, else the v1 hierarchy (/proc/cgroups) */
 	__u32 kind;	    /* enum cgio_cgroup_event_kind */
 	/* The tracepoint's path, relative to the hierarchy root as seen from the

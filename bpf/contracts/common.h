@@ -56,6 +56,21 @@ struct cgio_config {
 	/* The v1 controller's hierarchy (/proc/cgroups), for the cgroup event
 	 * programs of hybrid hosts. */
 	__u32 v1_hierarchy_id;
+	/* The generation of this exporter's programs (never 0): they count
+	 * only while the `cgio_generation` map says it is the active one. */
+	__u32 generation;
 };
+
+/*
+ * `cgio_generation`: an array of one __u32, the generation whose programs
+ * count. A restarted or upgraded exporter loads and attaches its programs
+ * beside the pinned ones of the previous process, then switches this value:
+ * from that store on, the new programs count and the old ones do nothing,
+ * so no event is counted twice or missed across the handover. Where a count
+ * starts at a function's entry (a kprobe whose kretprobe counts), the entry
+ * decides, so a call in flight at the switch is counted by its entry's
+ * generation.
+ */
+#define CGIO_GENERATION_KEY 0
 
 #endif

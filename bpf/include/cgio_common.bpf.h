@@ -34,6 +34,23 @@ struct {
 	__type(value, __u64);
 } cgio_map_full SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgio_generation SEC(".maps");
+
+/* Whether this object's programs are the counting generation
+ * (contracts/common.h). An array lookup the verifier inlines. */
+static __always_inline bool cgio_active(void)
+{
+	__u32 key = CGIO_GENERATION_KEY;
+	__u32 *active = bpf_map_lookup_elem(&cgio_generation, &key);
+
+	return active && *active == cgio_cfg.generation;
+}
+
 /*
  * Counters are per-CPU, so no other CPU writes the same word. Programs that
  * run with preemption disabled (tracepoints, raw and BTF tracepoints,
@@ -155,12 +172,20 @@ static __always_inline __u64 cgio_current_cgroup_id(void)
  * first if there is none. When the insert fails the update is lost: it is
  * counted in cgio_map_full, never dropped silently. `zero` must point to a
  * zeroed value of the map's value size.
+ *
+ * NULL too when another generation counts (cgio_active); objects that
+ * define CGIO_GATE_AT_ENTRY decide that at the entry probe instead.
  */
 static __always_inline void *cgio_value(void *map, const void *key, const void *zero, __u32 map_id)
 {
-	void *value = bpf_map_lookup_elem(map, key);
+	void *value;
 	int err;
 
+#ifndef CGIO_GATE_AT_ENTRY
+	if (!cgio_active())
+		return NULL;
+#endif
+	value = bpf_map_lookup_elem(map, key);
 	if (value)
 		return value;
 	/*

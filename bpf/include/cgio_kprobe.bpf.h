@@ -34,11 +34,20 @@ struct {
 	__type(value, struct cgio_args);
 } cgio_kprobe_args SEC(".maps");
 
+#ifndef CGIO_GATE_AT_ENTRY
+#error "kprobe objects define CGIO_GATE_AT_ENTRY before any include"
+#endif
+
+/* Only the counting generation keeps arguments (contracts/common.h): the
+ * kretprobe of a call counts exactly when its entry was kept, even if the
+ * generation switched while the call ran. */
 static __always_inline void cgio_stash2(__u64 function, __u64 arg, __u64 extra)
 {
 	struct cgio_args_key key = {bpf_get_current_pid_tgid(), function};
 	struct cgio_args value = {arg, extra};
 
+	if (!cgio_active())
+		return;
 	bpf_map_update_elem(&cgio_kprobe_args, &key, &value, BPF_ANY);
 }
 

@@ -256,6 +256,10 @@ std::string format_accounting_line(const AccountingRecord& r, std::string_view b
   append_time(out, r.first_seen);
   out += ",\"ended\":";
   append_time(out, r.ended);
+  if (r.ended_after) {  // ended while no exporter ran: some time in [ended_after, ended]
+    out += ",\"ended_after\":";
+    append_time(out, *r.ended_after);
+  }
   out += ",\"counters\":{";
   for (size_t i = 0; i < r.counters.size(); ++i) {
     if (i > 0) out += ',';

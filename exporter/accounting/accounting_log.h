@@ -30,6 +30,9 @@ struct AccountingRecord {
   // cgio_workload_info's labels for the unit (user, name, namespace, ...).
   std::vector<std::pair<std::string, std::string>> info;
   std::chrono::system_clock::time_point first_seen, ended;
+  // Set when the unit ended while no exporter ran and nothing recorded when:
+  // it ended at some time between this and `ended`.
+  std::optional<std::chrono::system_clock::time_point> ended_after;
   std::vector<std::pair<std::string, uint64_t>> counters;  // written in this order
   struct LabelledCounter {
     std::string name;

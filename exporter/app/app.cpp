@@ -18,6 +18,7 @@
 #include "cgroups/cgroup_paths.h"
 #include "cgroups/cgroup_setup.h"
 #include "cgroups/tracker.h"
+#include "cgroups/tracker_state.h"
 #include "collectors/bpf_status.h"
 #include "collectors/cgroup_counters.h"
 #include "collectors/scrape.h"
@@ -36,6 +37,7 @@
 #include "maps/counter_source.h"
 #include "maps/counter_store.h"
 #include "maps/lost_updates.h"
+#include "maps/pin_dir.h"
 #include "util/log.h"
 #include "util/version.h"
 #include "web/web.h"
@@ -105,6 +107,23 @@ int print_plan(const Options& opts) {
   return 0;
 }
 
+int unpin(const Options& opts) {
+  if (opts.pin_path.empty()) {
+    std::fprintf(stderr, "cgio_exporter: --bpf.unpin needs a --bpf.pin-path\n");
+    return 2;
+  }
+  if (auto r = PinDir::remove_all(opts.pin_path); !r) {
+    std::fprintf(stderr, "cgio_exporter: %s\n", r.error().c_str());
+    return 1;
+  }
+  if (unlink(opts.state_file.c_str()) != 0 && errno != ENOENT) {
+    std::fprintf(stderr, "cgio_exporter: cannot remove %s: %s\n", opts.state_file.c_str(), std::strerror(errno));
+    return 1;
+  }
+  std::printf("removed the pinned state at %s and %s\n", opts.pin_path.c_str(), opts.state_file.c_str());
+  return 0;
+}
+
 namespace {
 
 // The accounting record of a unit that ended: every counter by name, the
@@ -120,6 +139,7 @@ AccountingRecord to_record(const EndedUnit& u, const MetricTables& tables) {
   r.info = u.info;
   r.first_seen = u.first_seen;
   r.ended = u.ended;
+  r.ended_after = u.ended_after;
   for (size_t d = 0; d < kCounterDomains; ++d) {
     for (const MetricSpec& m : tables[d]) {
       for (const SeriesSpec& s : m.series) {
@@ -278,7 +298,9 @@ std::vector<std::string> used_map_names(const EnabledDomains& domains, bool hybr
 // cgroups. Members are destroyed bottom-up: the programs detach first, then
 // the event reader stops, then the tracker, the store and the maps go.
 struct Counting {
+  std::optional<PinDir> pins;  // locked for the process's life
   CounterMaps maps;
+  std::unique_ptr<StateJournal> journal;  // with pins
   std::unique_ptr<Tracefs> tracefs;
   MetricTables tables;  // per domain, for the collectors and the accounting records
   std::unique_ptr<BpfCounterStore> store;
@@ -293,15 +315,75 @@ struct Counting {
   LoadedPrograms programs;
 };
 
+// With pinned maps: the tracker takes what the previous process journalled
+// (totals of ended cgroups, running instances, units whose records may not
+// be written), and journals from here on.
+Result<void> start_journal(const Options& opts, Counting& c, bool maps_new, bool accounting,
+                           const std::function<void(const EndedUnit&)>& record_unit) {
+  auto boot_id = read_boot_id(opts.procfs);
+  if (!boot_id) return boot_id.error();
+  auto opened = StateJournal::open(opts.state_file, *boot_id, c.maps.kernel_id(SharedMap::generation));
+  if (!opened) return opened.error().context("cannot open --bpf.state-file");
+  c.journal = std::move(opened->journal);
+  if (opened->state) {
+    RestoredState& st = *opened->state;
+    log::info("tracker state restored", {{"file", opts.state_file},
+                                         {"series", std::to_string(st.series.size())},
+                                         {"units_ended_since_snapshot", std::to_string(st.ended_units.size())},
+                                         {"lines", std::to_string(st.lines)},
+                                         {"unreadable_lines", std::to_string(st.unreadable)}});
+    std::vector<EndedUnit> ended = std::move(st.ended_units);
+    c.tracker->restore(std::move(st), [space = c.space](uint64_t id) { return space->resolve(id).has_value(); });
+    // Records the previous process may not have written: the file keeps
+    // one per unit, so those it has are skipped.
+    for (const EndedUnit& u : ended) record_unit(u);
+  } else if (!maps_new) {
+    log::warn("pinned counters adopted, but not the totals of cgroups that ended before (state file not taken)",
+              {{"file", opts.state_file}, {"why", opened->why.empty() ? "missing" : opened->why}});
+  }
+  if (auto r = c.journal->snapshot(c.tracker->state(), accounting); !r) {
+    log::error("cannot write the state journal", {{"err", r.error()}});
+  }
+  c.tracker->set_journal(c.journal.get());
+  return {};
+}
+
 Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& g) {
   auto c = std::make_unique<Counting>();
   CounterMapsConfig map_config;
   map_config.domains = g.domains;
   map_config.max_entries = opts.map_entries;
   map_config.preallocate = !g.kernel.btf->has_type("bpf_mem_alloc", BTF_KIND_STRUCT);
-  auto maps = CounterMaps::create(map_config);
+  if (!opts.pin_path.empty()) {
+    auto pins = PinDir::open(opts.pin_path);
+    if (!pins) return pins.error();
+    c->pins = std::move(pins.value());
+  }
+  auto maps = CounterMaps::create(map_config, c->pins ? &*c->pins : nullptr);
   if (!maps) return maps.error().context("cannot create counter maps");
   c->maps = std::move(maps.value());
+  bool maps_new = true;
+  for (const SharedMapSpec& m : shared_maps()) maps_new = maps_new && !c->maps.adopted(m.id);
+  // The programs of the previous process (pinned) count until this one's
+  // are attached; then one store hands over (contracts/common.h).
+  const uint32_t previous_generation = c->maps.active_generation();
+  g.bpf_config.generation = previous_generation + 1 == 0 ? 1 : previous_generation + 1;
+  if (c->pins) {
+    PinnedSettings settings;
+    settings.cgroup_keys = g.bpf_config.cgroup_keys;
+    settings.v1_hierarchy_id = g.bpf_config.v1_hierarchy_id;
+    settings.mount_count = static_cast<uint32_t>(g.mount_devs.size());
+    std::copy(g.mount_devs.begin(), g.mount_devs.end(), settings.mount_devs.begin());
+    if (auto ok = c->pins->check_settings(settings, maps_new); !ok) return ok.error();
+    for (uint32_t gen : c->pins->link_generations()) {
+      // Left by a start that died before its switch: never counted.
+      if (gen != previous_generation) (void)c->pins->remove_links(gen);
+    }
+    log::info("BPF state pinned", {{"path", c->pins->dir()},
+                                   {"maps", maps_new ? "new" : "adopted"},
+                                   {"previous_generation", std::to_string(previous_generation)},
+                                   {"generation", std::to_string(g.bpf_config.generation)}});
+  }
   if (g.domains[index_of(CounterDomain::vfs_mounts)]) {
     if (auto filled = c->maps.set_mount_indexes(g.mount_devs); !filled) return filled.error();
   }
@@ -328,6 +410,11 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
     }
     c->programs = load_programs(plan, loader);
   }
+  if (c->pins) {
+    if (auto pinned = c->programs.pin_links(c->pins->links_dir(g.bpf_config.generation)); !pinned) {
+      log::error("the programs cannot be pinned: counting stops with this process", {{"err", pinned.error()}});
+    }
+  }
   // The kernel BTF parsed for planning and probing (and the prober's, gone
   // with it above) is tens of MB the exporter does not need once the
   // programs are loaded.
@@ -347,6 +434,14 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
     return Error{"no BPF program could be loaded and attached; nothing to count (probe type " +
                  std::string(opts.probe_type ? to_string(*opts.probe_type) : "auto") + ")"};
   }
+  // The handover: from this store on, this process's programs count and the
+  // previous ones do nothing; then they are unpinned and detach.
+  if (auto switched = c->maps.set_active_generation(g.bpf_config.generation); !switched) return switched.error();
+  if (c->pins && previous_generation != 0) {
+    if (auto removed = c->pins->remove_links(previous_generation); !removed) {
+      log::warn("the previous programs could not be unpinned (they no longer count)", {{"err", removed.error()}});
+    }
+  }
   if (!c->cgroup_events) {
     log::warn("cgroup events unavailable: removed cgroups are found by walking the hierarchy every 2s");
   }
@@ -362,24 +457,29 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
   }
   c->tables = metric_tables(g.domains, opts.mountpoints);
   c->store = std::make_unique<BpfCounterStore>(c->maps.fds(), ncpus, mount_slots);
+  const auto record_unit = [log = g.accounting_log, writer = g.accounting, tables = &c->tables](const EndedUnit& u) {
+    log::debug("unit ended",
+               {{"workload", u.key.workload}, {"workload_id", u.key.workload_id}, {"cgroup", u.key.cgroup}});
+    if (!writer) return;
+    // Formatted here, written by the writer's thread: this is the
+    // thread reading cgroup events, which must not wait for a disk.
+    auto line = log->line(to_record(u, *tables));
+    if (!line) {
+      log::error("cannot make accounting record", {{"err", line.error()}, {"cgroup", u.key.cgroup}});
+      return;
+    }
+    writer->submit(std::move(line.value()));
+  };
   c->tracker = std::make_shared<CgroupTracker>(
       std::move(*g.classifier), opts.retain_ended, *c->store, widths, [] { return std::chrono::system_clock::now(); },
-      [log = g.accounting_log, writer = g.accounting, tables = &c->tables](const EndedUnit& u) {
-        log::debug("unit ended",
-                   {{"workload", u.key.workload}, {"workload_id", u.key.workload_id}, {"cgroup", u.key.cgroup}});
-        if (!writer) return;
-        // Formatted here, written by the writer's thread: this is the
-        // thread reading cgroup events, which must not wait for a disk.
-        auto line = log->line(to_record(u, *tables));
-        if (!line) {
-          log::error("cannot make accounting record", {{"err", line.error()}, {"cgroup", u.key.cgroup}});
-          return;
-        }
-        writer->submit(std::move(line.value()));
-      });
+      record_unit);
 
   c->tracker->set_info(std::make_shared<const WorkloadInfo>(WorkloadInfoRoots{}),
                        [space = c->space](uint64_t key, const std::string& path) { return space->dir_of(key, path); });
+
+  if (c->pins) {
+    if (auto r = start_journal(opts, *c, maps_new, g.accounting != nullptr, record_unit); !r) return r.error();
+  }
 
   CgroupEventReader::Config events;
   events.ringbuf_fd = c->cgroup_events ? c->maps.fd(SharedMap::cgroup_events) : -1;
@@ -397,8 +497,16 @@ Result<std::unique_ptr<Counting>> start_counting(const Options& opts, Gathered& 
   };
   events.tick = [lost =
                      std::make_shared<LostUpdateLog>(used_map_names(g.domains, c->space->hybrid()), opts.map_entries),
-                 fd = c->maps.fd(SharedMap::map_full), ncpus] {
+                 fd = c->maps.fd(SharedMap::map_full), ncpus, journal = c->journal.get(), tracker = c->tracker.get(),
+                 writer = g.accounting] {
     if (auto slots = read_percpu_array(fd, CGIO_LOST_SLOTS, ncpus)) lost->check(*slots);
+    if (journal != nullptr && journal->wants_snapshot()) {
+      // Units whose records are still queued stay in the journal.
+      const bool keep_ended = writer && writer->stats().pending > 0;
+      if (auto r = journal->snapshot(tracker->state(), keep_ended); !r) {
+        log::error("cannot replace the state journal with a snapshot", {{"err", r.error()}});
+      }
+    }
   };
   c->reader = std::make_unique<CgroupEventReader>(events, *c->space, *c->tracker);
   return c;
@@ -485,7 +593,12 @@ int run(const Options& opts) {
     const int sig = wait_for_stop();
     log::info("shutting down", {{"signal", strsignal(sig)}});
   }
-  log::info("stopped; BPF programs detached");
+  if (opts.pin_path.empty()) {
+    log::info("stopped; BPF programs detached");
+  } else {
+    log::info("stopped; the pinned BPF programs count on for the next start (cgio_exporter --bpf.unpin removes them)",
+              {{"pin_path", opts.pin_path}});
+  }
   return 0;
 }
 

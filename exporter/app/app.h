@@ -22,5 +22,7 @@ sigset_t stop_signals();
 
 // --print-plan: the plan for this kernel, made without loading anything.
 int print_plan(const Options& options);
+// --bpf.unpin: removes the pinned state; the exit status.
+int unpin(const Options& options);
 
 }  // namespace cgio

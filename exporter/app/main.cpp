@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   if (options.print_plan) return cgio::print_plan(options);
+  if (options.unpin) return cgio::unpin(options);
   // Block the stop signals before any thread starts, so they inherit the
   // mask and run() receives them synchronously with sigwait.
   const sigset_t stop = cgio::stop_signals();

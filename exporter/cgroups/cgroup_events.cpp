@@ -3,9 +3,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <ctime>
+#include <optional>
 #include <unordered_set>
 
 #include "maps/counter_source.h"
@@ -52,6 +55,20 @@ int CgroupEventReader::on_event(void* ctx, void* data, size_t size) {
   static_cast<CgroupEventReader*>(ctx)->handle(data, size);
   return 0;
 }
+
+namespace {
+
+// An event's CLOCK_BOOTTIME stamp as wall-clock time (0: not stamped).
+std::optional<std::chrono::system_clock::time_point> event_time(uint64_t boot_ns) {
+  if (boot_ns == 0) return std::nullopt;
+  timespec boot{};
+  clock_gettime(CLOCK_BOOTTIME, &boot);
+  const int64_t now_ns = static_cast<int64_t>(boot.tv_sec) * 1'000'000'000 + boot.tv_nsec;
+  const auto ago = std::chrono::nanoseconds(std::max<int64_t>(0, now_ns - static_cast<int64_t>(boot_ns)));
+  return std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(ago);
+}
+
+}  // namespace
 
 void CgroupEventReader::handle(const void* data, size_t size) {
   // A record is the header and path_len + name_len bytes (contracts/cgroup_events.h).
@@ -110,7 +127,7 @@ void CgroupEventReader::handle(const void* data, size_t size) {
         return;
       }
       if (e->kind == CGIO_CGROUP_MKDIR) {
-        tracker_.created(*key, path);
+        tracker_.created(*key, path, event_time(e->time_ns));
       } else {
         tracker_.renamed(*key, path);
       }
@@ -119,7 +136,7 @@ void CgroupEventReader::handle(const void* data, size_t size) {
       // A v1 cgroup that was no workload and counted nothing while pending
       // is none of the tracker's business.
       if (v1 && !tracker_.knows(*key) && !tracker_.has_values(*key)) return;
-      tracker_.removed(*key, path);
+      tracker_.removed(*key, path, event_time(e->time_ns));
       break;
     default:
       break;
@@ -209,6 +226,13 @@ void CgroupEventReader::settle() {
   for (uint64_t id : missed) {
     if (tracker_.knows(id) && !space_.resolve(id)) tracker_.removed(id, "");
   }
+  if (!settled_once_) {
+    // What a previous exporter left (pinned maps): units that ended with
+    // no event to say so are ended now, with the values their cgroups left
+    // in the maps (so before those are taken for orphans).
+    settled_once_ = true;
+    tracker_.end_restored();
+  }
   for (uint64_t id : orphans) {
     if (tracker_.knows(id) || !tracker_.has_values(id)) continue;
     if (auto path = space_.resolve(id)) {
@@ -234,7 +258,7 @@ void CgroupEventReader::run() {
       }
       // The poll handled every event queued before it, so also those queued
       // during the last reconcile.
-      if (!missed_.empty() || !orphans_.empty()) settle();
+      if (!missed_.empty() || !orphans_.empty() || !settled_once_) settle();
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }

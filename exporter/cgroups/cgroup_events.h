@@ -86,6 +86,7 @@ class CgroupEventReader {
   std::atomic<uint64_t> lost_seen_{0};
   std::atomic<uint64_t> handled_{0};
   bool v1_full_logged_ = false;
+  bool settled_once_ = false;
   std::thread thread_;
 };
 

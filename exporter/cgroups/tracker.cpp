@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdint>
 
+#include "cgroups/tracker_state.h"
 #include "web/exposition.h"
 
 namespace cgio {
@@ -56,7 +57,8 @@ CgroupTracker::Series& CgroupTracker::series_for(const SeriesKey& key) {
   return it->second;
 }
 
-void CgroupTracker::add_alive(uint64_t id, const std::string& path, bool is_new) {
+void CgroupTracker::add_alive(uint64_t id, const std::string& path, std::chrono::system_clock::time_point at,
+                              std::vector<EndedUnit>& ends) {
   if (cgroups_.contains(id)) return;
   const WorkloadIdentity who = classifier_.classify(path);
   const SeriesKey key{who.workload, who.workload_id, who.unit_path, who.step};
@@ -64,26 +66,60 @@ void CgroupTracker::add_alive(uint64_t id, const std::string& path, bool is_new)
   ++s.members;
   const bool is_unit = path == who.unit_path && recognised(who);
   if (is_unit && s.unit_keys.empty()) {
-    // A new instance of the unit (or the one running when cgio started):
-    // its accounting totals start from the series' totals now.
-    s.first_seen = clock_();
-    s.ended_at.reset();
-    for (size_t d = 0; d < kCounterDomains; ++d) s.instance_start[d] = s.ended[d];
+    // The instance a previous process journalled continues if this is its
+    // cgroup; if another cgroup has the unit's name now, that one ended
+    // while no exporter ran.
+    const bool continues =
+        s.restored_open && std::find(s.restored_ids.begin(), s.restored_ids.end(), id) != s.restored_ids.end();
+    if (s.restored_open && !continues) {
+      // Its cgroups are gone: what they counted is in the maps still.
+      for (uint64_t gone : s.restored_ids) {
+        if (!cgroups_.contains(gone)) fold(gone, key);
+      }
+      EndedUnit u = end_instance(s, key, s.restored_ids.empty() ? id : s.restored_ids.back(), at);
+      u.ended_after = restored_saved_at_;
+      ends.push_back(std::move(u));
+    }
+    s.restored_open = false;
+    s.restored_ids.clear();
+    if (!continues) {
+      // A new instance of the unit (or the one running when cgio started):
+      // its accounting totals start from the series' totals now.
+      s.first_seen = at;
+      s.ended_at.reset();
+      for (size_t d = 0; d < kCounterDomains; ++d) s.instance_start[d] = s.ended[d];
+    }
     if (!s.info_done) info_waiting_.emplace(&s, &series_.find(key)->first);
+    if (journal_) journal_->unit_added(key, id, !continues, s.first_seen);
+  } else if (is_unit && journal_) {
+    journal_->unit_added(key, id, false, s.first_seen);
   }
   if (is_unit) s.unit_keys.push_back(id);
-  (void)is_new;
   cgroups_.emplace(id, Cgroup{path, key, &s, is_unit});
 }
 
-void CgroupTracker::discovered(uint64_t id, const std::string& path) {
-  std::lock_guard lock(mutex_);
-  add_alive(id, path, false);
+void CgroupTracker::report(std::vector<EndedUnit>& ends) {
+  if (!on_unit_end_) return;
+  for (const EndedUnit& u : ends) on_unit_end_(u);
 }
 
-void CgroupTracker::created(uint64_t id, const std::string& path) {
-  std::lock_guard lock(mutex_);
-  add_alive(id, path, true);
+void CgroupTracker::discovered(uint64_t id, const std::string& path) {
+  std::vector<EndedUnit> ends;
+  {
+    std::lock_guard lock(mutex_);
+    add_alive(id, path, clock_(), ends);
+  }
+  report(ends);
+}
+
+void CgroupTracker::created(uint64_t id, const std::string& path,
+                            std::optional<std::chrono::system_clock::time_point> at) {
+  std::vector<EndedUnit> ends;
+  {
+    std::lock_guard lock(mutex_);
+    add_alive(id, path, at ? *at : clock_(), ends);
+  }
+  report(ends);
 }
 
 bool CgroupTracker::knows(uint64_t id) const {
@@ -108,65 +144,168 @@ std::vector<uint64_t> CgroupTracker::alive_ids() const {
 
 void CgroupTracker::fold(uint64_t id, const SeriesKey& key) {
   Series& s = series_for(key);
+  std::vector<uint64_t> finals[kCounterDomains];
   for (size_t d = 0; d < kCounterDomains; ++d) {
     if (widths_[d] == 0) continue;
-    std::vector<uint64_t> finals(widths_[d], 0);
-    store_.take(static_cast<CounterDomain>(d), id, finals);
-    add_into(s.ended[d], finals);
+    finals[d].assign(widths_[d], 0);
+    store_.read(static_cast<CounterDomain>(d), id, finals[d]);
+  }
+  // Journalled before the entries go: a process killed in between leaves
+  // the values in the journal, and the next one deletes the entries.
+  if (journal_) journal_->folded(id, key, finals);
+  for (size_t d = 0; d < kCounterDomains; ++d) {
+    if (widths_[d] == 0) continue;
+    store_.erase(static_cast<CounterDomain>(d), id);
+    add_into(s.ended[d], finals[d]);
   }
 }
 
 void CgroupTracker::fold_unresolved(uint64_t id) {
   std::lock_guard lock(mutex_);
-  if (cgroups_.contains(id)) return;
+  if (cgroups_.contains(id) || stale_ids_.contains(id)) return;
   fold(id, unresolved_key());
 }
 
-void CgroupTracker::removed(uint64_t id, const std::string& path) {
-  std::optional<EndedUnit> ended;
+EndedUnit CgroupTracker::end_instance(Series& s, const SeriesKey& key, uint64_t id,
+                                      std::chrono::system_clock::time_point at) {
+  s.ended_at = at;
+  ++units_ended_;
+  info_waiting_.erase(&s);
+  EndedUnit u;
+  u.key = key;
+  u.cgroup_id = id;
+  u.info = s.info;
+  u.first_seen = s.first_seen;
+  u.ended = at;
+  for (size_t d = 0; d < kCounterDomains; ++d) {
+    u.totals[d].assign(widths_[d], 0);
+    for (size_t i = 0; i < s.ended[d].size() && i < widths_[d]; ++i) {
+      u.totals[d][i] = s.ended[d][i] - (i < s.instance_start[d].size() ? s.instance_start[d][i] : 0);
+    }
+  }
+  return u;
+}
+
+void CgroupTracker::removed(uint64_t id, const std::string& path,
+                            std::optional<std::chrono::system_clock::time_point> at) {
+  std::vector<EndedUnit> ends;
   {
     std::lock_guard lock(mutex_);
+    const auto now = at ? *at : clock_();
     if (!cgroups_.contains(id)) {
+      if (stale_ids_.contains(id)) return;  // folded by the previous process
       if (path.empty()) {
         fold(id, unresolved_key());
         return;
       }
       // Created and removed before cgio saw it alive: the removal names it.
-      add_alive(id, path, true);
+      add_alive(id, path, now, ends);
     }
     const Cgroup c = cgroups_.at(id);
     cgroups_.erase(id);
     fold(id, c.series);
     Series& s = series_for(c.series);
     --s.members;
-    const auto now = clock_();
     if (c.is_unit) std::erase(s.unit_keys, id);
     if (c.is_unit && s.unit_keys.empty()) {
-      s.ended_at = now;
-      ++units_ended_;
-      info_waiting_.erase(&s);
-      EndedUnit u;
-      u.key = c.series;
-      u.cgroup_id = id;
-      u.info = s.info;
-      u.first_seen = s.first_seen;
-      u.ended = now;
-      for (size_t d = 0; d < kCounterDomains; ++d) {
-        u.totals[d].assign(widths_[d], 0);
-        for (size_t i = 0; i < s.ended[d].size() && i < widths_[d]; ++i) {
-          u.totals[d][i] = s.ended[d][i] - (i < s.instance_start[d].size() ? s.instance_start[d][i] : 0);
-        }
-      }
-      ended = std::move(u);
+      EndedUnit u = end_instance(s, c.series, id, now);
+      if (journal_) journal_->unit_ended(u);
+      ends.push_back(std::move(u));
     } else if (s.members == 0 && s.unit_keys.empty() && !s.ended_at) {
       s.ended_at = now;  // nothing left counting toward it
+      if (journal_) journal_->series_ended(c.series, now);
     }
     if (s.members == 0 && s.unit_keys.empty() && s.ended_at) {
       next_expiry_ = std::min(next_expiry_, *s.ended_at + retain_);
     }
   }
   // Outside the lock: the sink may write and fsync a file.
-  if (ended && on_unit_end_) on_unit_end_(*ended);
+  report(ends);
+}
+
+void CgroupTracker::set_journal(StateJournal* journal) {
+  std::lock_guard lock(mutex_);
+  journal_ = journal;
+}
+
+void CgroupTracker::restore(RestoredState state, const std::function<bool(uint64_t)>& exists) {
+  std::lock_guard lock(mutex_);
+  restored_saved_at_ = state.saved_at;
+  for (SeriesState& r : state.series) {
+    Series& s = series_for(r.key);
+    for (size_t d = 0; d < kCounterDomains; ++d) {
+      s.ended[d] = std::move(r.ended[d]);
+      s.instance_start[d] = std::move(r.instance_start[d]);
+    }
+    s.first_seen = r.first_seen;
+    s.ended_at = r.ended_at;
+    s.info = std::move(r.info);
+    s.restored_open = r.open;
+    s.restored_ids = std::move(r.unit_ids);
+    if (s.ended_at && !s.restored_open) next_expiry_ = std::min(next_expiry_, *s.ended_at + retain_);
+  }
+  for (uint64_t id : state.folded_ids) {
+    if (exists(id)) continue;  // renamed, not removed: it counts on
+    for (size_t d = 0; d < kCounterDomains; ++d) {
+      if (widths_[d] != 0) store_.erase(static_cast<CounterDomain>(d), id);
+    }
+    stale_ids_.insert(id);
+  }
+}
+
+void CgroupTracker::end_restored() {
+  std::vector<EndedUnit> ends;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = clock_();
+    for (auto& [key, s] : series_) {
+      if (s.restored_open) {
+        s.restored_open = false;
+        // Its cgroups are gone: what they counted is in the maps still.
+        for (uint64_t gone : s.restored_ids) {
+          if (!cgroups_.contains(gone)) fold(gone, key);
+        }
+        EndedUnit u = end_instance(s, key, s.restored_ids.empty() ? 0 : s.restored_ids.back(), now);
+        u.ended_after = restored_saved_at_;
+        s.restored_ids.clear();
+        if (journal_) journal_->unit_ended(u);
+        ends.push_back(std::move(u));
+      } else if (s.members == 0 && s.unit_keys.empty() && !s.ended_at) {
+        s.ended_at = now;  // restored, nothing of it is alive any more
+        if (journal_) journal_->series_ended(key, now);
+      } else {
+        continue;
+      }
+      next_expiry_ = std::min(next_expiry_, *s.ended_at + retain_);
+    }
+  }
+  report(ends);
+}
+
+std::vector<SeriesState> CgroupTracker::state() const {
+  std::lock_guard lock(mutex_);
+  std::vector<SeriesState> out;
+  for (const auto& [key, s] : series_) {
+    bool counted = false;
+    for (size_t d = 0; d < kCounterDomains; ++d) {
+      for (uint64_t v : s.ended[d]) counted = counted || v != 0;
+    }
+    const bool open = !s.unit_keys.empty() || s.restored_open;
+    if (!counted && !open && !s.ended_at) continue;  // a walk finds it again
+    SeriesState st;
+    st.key = key;
+    for (size_t d = 0; d < kCounterDomains; ++d) {
+      st.ended[d] = s.ended[d];
+      st.instance_start[d] = s.instance_start[d];
+    }
+    st.open = open;
+    st.unit_ids = s.restored_open ? s.restored_ids : s.unit_keys;
+    st.first_seen = s.first_seen;
+    st.ended_at = open ? std::nullopt : s.ended_at;
+    st.info = s.info;
+    out.push_back(std::move(st));
+  }
+  return out;
 }
 
 void CgroupTracker::renamed(uint64_t id, const std::string& new_path) {
@@ -196,6 +335,7 @@ void CgroupTracker::expire_locked() {
     if (s.members == 0 && s.unit_keys.empty() && s.ended_at) {
       const auto until = *s.ended_at + retain_;
       if (now >= until) {
+        if (journal_) journal_->expired(it->first);
         it = series_.erase(it);
         order_dirty_ = true;
         continue;
@@ -313,7 +453,10 @@ void CgroupTracker::name_units() {
     auto it = series_.find(asks[i].key);
     if (it == series_.end() || it->second.info_done) continue;
     Series& s = it->second;
-    if (found[i].labels.size() >= s.info.size()) s.info = std::move(found[i].labels);
+    if (found[i].labels.size() >= s.info.size() && found[i].labels != s.info) {
+      s.info = std::move(found[i].labels);
+      if (journal_) journal_->info_found(it->first, s.info);
+    }
     constexpr int kTries = 60;  // a unit's tasks start within its first minute
     if (found[i].complete || ++s.info_tries >= kTries) {
       s.info_done = true;

@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cgroups/workload_info.h"
@@ -47,7 +48,14 @@ struct EndedUnit {
   std::chrono::system_clock::time_point first_seen, ended;
   std::vector<uint64_t> totals[kCounterDomains];  // this instance only
   InfoLabels info;                                // cgio_workload_info's labels, as found
+  // Set when the unit ended while no exporter ran and no event said when:
+  // it ended at an unknown time between this and `ended`.
+  std::optional<std::chrono::system_clock::time_point> ended_after;
 };
+
+class StateJournal;
+struct SeriesState;
+struct RestoredState;
 
 class CgroupTracker {
  public:
@@ -61,12 +69,14 @@ class CgroupTracker {
 
   // A cgroup that exists (found by a walk or by resolving an unknown id).
   void discovered(uint64_t id, const std::string& path);
-  // A cgroup created (mkdir event).
-  void created(uint64_t id, const std::string& path);
+  // A cgroup created (mkdir event), at `at` when the event says when.
+  void created(uint64_t id, const std::string& path,
+               std::optional<std::chrono::system_clock::time_point> at = std::nullopt);
   // A cgroup removed: fold its values into its series, delete its map
   // entries, end its unit if it was the unit's cgroup. `path` is used when
   // the id was never seen; empty when unknown.
-  void removed(uint64_t id, const std::string& path);
+  void removed(uint64_t id, const std::string& path,
+               std::optional<std::chrono::system_clock::time_point> at = std::nullopt);
   // A cgroup renamed or moved (the kernel keeps its id).
   void renamed(uint64_t id, const std::string& new_path);
 
@@ -82,6 +92,20 @@ class CgroupTracker {
   // Every unit series reported (alive or retained) with its info labels:
   // the series and the info found so far.
   std::vector<std::pair<SeriesKey, InfoLabels>> unit_info() const;
+
+  // Pinned maps (cgroups/tracker_state.h): every change the maps do not
+  // hold is journalled, before the maps change.
+  void set_journal(StateJournal* journal);
+  // Before the first walk: takes the state a previous process journalled.
+  // Map entries of cgroups it folded that are gone (`exists` says) are
+  // deleted, and later events about them ignored: they were folded already.
+  void restore(RestoredState state, const std::function<bool(uint64_t)>& exists);
+  // After the first walk and the events queued behind it: the restored
+  // unit instances whose cgroup is gone with no event left ended while no
+  // exporter ran, at an unknown time since the journal's last write.
+  void end_restored();
+  // The state worth journalling (for a snapshot).
+  std::vector<SeriesState> state() const;
 
   bool knows(uint64_t id) const;
   // The path of a cgroup this tracker knows alive.
@@ -144,6 +168,10 @@ class CgroupTracker {
     std::chrono::system_clock::time_point first_seen;
     std::optional<std::chrono::system_clock::time_point> ended_at;
     std::vector<uint64_t> instance_start[kCounterDomains];
+    // Restored from the journal: an instance that was running, and its unit
+    // cgroups; a cgroup among them found alive continues it.
+    bool restored_open = false;
+    std::vector<uint64_t> restored_ids;
   };
   struct Cgroup {
     std::string path;
@@ -157,7 +185,12 @@ class CgroupTracker {
   };
 
   Series& series_for(const SeriesKey& key);
-  void add_alive(uint64_t id, const std::string& path, bool is_new);
+  // Adds an alive cgroup; a restored instance it ends goes into `ends`.
+  void add_alive(uint64_t id, const std::string& path, std::chrono::system_clock::time_point at,
+                 std::vector<EndedUnit>& ends);
+  // The record of `s`'s instance, ended at `at`.
+  EndedUnit end_instance(Series& s, const SeriesKey& key, uint64_t id, std::chrono::system_clock::time_point at);
+  void report(std::vector<EndedUnit>& ends);
   void fold(uint64_t id, const SeriesKey& key);
   void expire_locked();
   // Rebuilds order_ from series_ when a series was added or erased.
@@ -185,6 +218,10 @@ class CgroupTracker {
   // No series can expire before this instant (max: none is waiting).
   std::chrono::system_clock::time_point next_expiry_ = std::chrono::system_clock::time_point::max();
   uint64_t units_ended_ = 0;
+  StateJournal* journal_ = nullptr;
+  // Folded by the previous process (restore()); events about them are stale.
+  std::unordered_set<uint64_t> stale_ids_;
+  std::chrono::system_clock::time_point restored_saved_at_{};
 };
 
 }  // namespace cgio

@@ -125,6 +125,18 @@ Result<std::vector<std::string>> mountpoints(std::string_view v) {
   return out;
 }
 
+Result<std::string> pin_path(std::string_view v) {
+  if (v == "none") return std::string();
+  if (v.empty() || v.front() != '/' || v == "/")
+    return bad_input("must be an absolute directory other than /, or none");
+  return std::string(v);
+}
+
+Result<std::string> absolute_file(std::string_view v) {
+  if (v.empty() || v.front() != '/' || v.back() == '/') return bad_input("must be an absolute file path");
+  return std::string(v);
+}
+
 // ---- Setters: where a flag's typed value goes.
 
 // Parses with `Parse` (which may want the environment) into `Field`.
@@ -251,6 +263,21 @@ constexpr Flag kFlags[] = {
      "Maximum number of cgroups each counter map holds. Updates for further cgroups are lost and counted in "
      "cgio_bpf_map_full_total.",
      into<&Options::map_entries, map_entries>},
+    {"bpf.pin-path", "dir", "/sys/fs/bpf/cgio",
+     "Directory in a bpf filesystem where the counter maps and program links are pinned, so the programs keep "
+     "counting while the exporter is down and a restart or upgrade adopts them: counters do not reset and a job "
+     "running across a restart keeps all its I/O. none: the programs and counters end with the process.",
+     into<&Options::pin_path, pin_path>},
+    {"bpf.state-file", "file", "/run/cgio/state.jsonl",
+     "Where the totals of ended cgroups (which the maps no longer hold) are journalled for the next start, beside "
+     "the pinned maps. Keep it on a filesystem that lives as long as the pins (tmpfs /run: until reboot).",
+     into<&Options::state_file, absolute_file>},
+    {"bpf.unpin",
+     {},
+     {},
+     "Remove what --bpf.pin-path and --bpf.state-file hold (the pinned programs detach, their counters are freed), "
+     "then exit. For uninstalling, or to start again from zero.",
+     toggle<&Options::unpin, true>},
     {"log.level", "level", "info", "Only log messages with the given severity or above: debug, info, warn, error.",
      into<&Options::log_level, log_level>},
     {"path.procfs", "dir", "/proc", "procfs mount point.", into<&Options::procfs, non_empty>},

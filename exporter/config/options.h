@@ -48,6 +48,11 @@ struct Options {
   std::string accounting_spool_file;      // empty: <accounting_file>.spool; "none": no spool
   std::vector<std::string> mountpoints;   // --vfs.mountpoints
 
+  // Counting that survives the exporter (maps/pin_dir.h).
+  std::string pin_path;    // empty: nothing pinned ("none")
+  std::string state_file;  // the tracker's state beside the pins
+  bool unpin = false;      // --bpf.unpin: remove the pinned state and exit
+
   bool operator==(const Options&) const = default;
 };
 

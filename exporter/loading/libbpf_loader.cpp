@@ -67,8 +67,8 @@ Error with_libbpf_detail(Error e) {
 
 class LibbpfObject final : public LoadedObject {
  public:
-  LibbpfObject(SkeletonPtr skeleton, bpf_object* obj, Tracefs& tracefs)
-      : skeleton_(std::move(skeleton)), obj_(obj), tracefs_(tracefs) {}
+  LibbpfObject(SkeletonPtr skeleton, bpf_object* obj, Tracefs& tracefs, std::string name)
+      : skeleton_(std::move(skeleton)), obj_(obj), tracefs_(tracefs), name_(std::move(name)) {}
 
   Result<void> attach(std::string_view program) override {
     bpf_program* prog = bpf_object__find_program_by_name(obj_, std::string(program).c_str());
@@ -94,6 +94,16 @@ class LibbpfObject final : public LoadedObject {
     const bpf_program* prog = bpf_object__find_program_by_name(obj_, std::string(program).c_str());
     return prog != nullptr ? bpf_program__fd(prog) : -1;
   }
+  Result<void> pin_links(const std::string& dir) override {
+    for (auto& [program, link] : links_) {
+      // Object and program: the same program name is in both builds of an object.
+      const std::string path = dir + "/" + name_ + "_" + program;
+      if (int err = bpf_link__pin(link.get(), path.c_str()); err != 0) {
+        return errno_error("cannot pin the link of " + program + " at " + path, -err);
+      }
+    }
+    return {};
+  }
 
  private:
   // Syscall tracepoints attach through a perf event on the tracepoint's id;
@@ -113,6 +123,7 @@ class LibbpfObject final : public LoadedObject {
   SkeletonPtr skeleton_;
   bpf_object* obj_;
   Tracefs& tracefs_;
+  std::string name_;
   std::map<std::string, BpfLinkPtr> links_;
 };
 
@@ -162,7 +173,7 @@ Result<std::unique_ptr<LoadedObject>> LibbpfObjectLoader::load(const BpfObjectSp
   if (int err = bpf_object__load(obj); err != 0) {
     return with_libbpf_detail(errno_error("load " + name, -err));
   }
-  return std::unique_ptr<LoadedObject>(std::make_unique<LibbpfObject>(std::move(opened.skeleton), obj, tracefs_));
+  return std::unique_ptr<LoadedObject>(std::make_unique<LibbpfObject>(std::move(opened.skeleton), obj, tracefs_, name));
 }
 
 }  // namespace cgio

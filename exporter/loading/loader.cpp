@@ -1,6 +1,9 @@
 #include "loading/loader.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <map>
 
 #include "util/log.h"
@@ -25,6 +28,14 @@ std::string OperationStatus::variant_label() const {
 size_t LoadedPrograms::attached_count() const {
   return static_cast<size_t>(
       std::count_if(operations.begin(), operations.end(), [](const OperationStatus& s) { return s.attached; }));
+}
+
+Result<void> LoadedPrograms::pin_links(const std::string& dir) const {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return errno_error("cannot create " + dir, errno);
+  for (const auto& obj : objects) {
+    if (auto r = obj->pin_links(dir); !r) return r;
+  }
+  return {};
 }
 
 namespace {

@@ -30,6 +30,9 @@ class LoadedObject {
   // The kernel's descriptor of a loaded program (-1 if unknown), for its
   // run statistics.
   virtual int program_fd(std::string_view program) const = 0;
+  // Pins the links of the attached programs under `dir`, so they outlive
+  // the process (maps/pin_dir.h).
+  virtual Result<void> pin_links(const std::string& dir) { return Error{"links of " + dir + " cannot be pinned"}; }
 };
 
 // Opens an embedded object with only `programs` enabled and loads it.
@@ -69,6 +72,8 @@ struct LoadedPrograms {
   std::vector<std::unique_ptr<LoadedObject>> objects;  // keep links alive
 
   size_t attached_count() const;
+  // Pins every attached program's link under `dir` (created).
+  Result<void> pin_links(const std::string& dir) const;
 };
 
 // Never throws; failures are in the returned statuses.

@@ -76,7 +76,7 @@ static_assert(CGIO_LOST_FULL == 0 && CGIO_LOST_NOMEM == 1 && CGIO_LOST_BUSY == 2
 
 // --- .rodata cgio_cfg: struct cgio_config, written before load -------------
 static_assert(kPlainData<cgio_config>);
-static_assert(sizeof(cgio_config) == 32);
+static_assert(sizeof(cgio_config) == 36);
 static_assert(offsetof(cgio_config, include_pseudo_fs) == 0);
 static_assert(offsetof(cgio_config, mountpoints) == 4);
 static_assert(offsetof(cgio_config, cgroup_keys) == 8);
@@ -85,6 +85,10 @@ static_assert(offsetof(cgio_config, init_cgroupns_inum) == 16);
 static_assert(offsetof(cgio_config, pt_regs_offset) == 20);
 static_assert(offsetof(cgio_config, page_size) == 24);
 static_assert(offsetof(cgio_config, v1_hierarchy_id) == 28);
+static_assert(offsetof(cgio_config, generation) == 32);
+
+// --- cgio_generation: array of one __u32 at CGIO_GENERATION_KEY --------------
+static_assert(CGIO_GENERATION_KEY == 0);
 
 // --- cgio_v1_units: hash __u64 v1 kernfs id -> __u32 enum cgio_v1_class ------
 static_assert(CGIO_KEYS_V2 == 0 && CGIO_KEYS_V1 == 1 && CGIO_KEYS_HYBRID == 2,
@@ -95,14 +99,15 @@ static_assert(CGIO_V1_KEY_BIT == 1ULL << 63 && CGIO_V1_PENDING == 1 && CGIO_V1_U
 static_assert(kPlainData<cgio_cgroup_event>);
 static_assert(offsetof(cgio_cgroup_event, id) == 0);
 static_assert(offsetof(cgio_cgroup_event, parent_id) == 8);
-static_assert(offsetof(cgio_cgroup_event, hierarchy_id) == 16);
-static_assert(offsetof(cgio_cgroup_event, kind) == 20);
-static_assert(offsetof(cgio_cgroup_event, init_cgroup_ns) == 24);
-static_assert(offsetof(cgio_cgroup_event, path_len) == 28);
-static_assert(offsetof(cgio_cgroup_event, name_len) == 30);
-static_assert(offsetof(cgio_cgroup_event, data) == 32);
+static_assert(offsetof(cgio_cgroup_event, time_ns) == 16);
+static_assert(offsetof(cgio_cgroup_event, hierarchy_id) == 24);
+static_assert(offsetof(cgio_cgroup_event, kind) == 28);
+static_assert(offsetof(cgio_cgroup_event, init_cgroup_ns) == 32);
+static_assert(offsetof(cgio_cgroup_event, path_len) == 36);
+static_assert(offsetof(cgio_cgroup_event, name_len) == 38);
+static_assert(offsetof(cgio_cgroup_event, data) == 40);
 static_assert(sizeof(cgio_cgroup_event::data) == CGIO_CGROUP_PATH_MAX + CGIO_CGROUP_NAME_MAX);
-static_assert(sizeof(cgio_cgroup_event) == 32 + CGIO_CGROUP_PATH_MAX + CGIO_CGROUP_NAME_MAX, "no padding");
+static_assert(sizeof(cgio_cgroup_event) == 40 + CGIO_CGROUP_PATH_MAX + CGIO_CGROUP_NAME_MAX, "no padding");
 static_assert(CGIO_CGROUP_PATH_MAX <= 0xffff, "path_len is a __u16");
 static_assert(CGIO_CGROUP_MKDIR == 1 && CGIO_CGROUP_RMDIR == 2 && CGIO_CGROUP_RENAME == 3,
               "cgroups/cgroup_events.cpp switches on these kinds");

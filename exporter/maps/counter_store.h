@@ -15,9 +15,16 @@ namespace cgio {
 class CounterStore {
  public:
   virtual ~CounterStore() = default;
-  // Adds `id`'s summed per-CPU values in `domain` into `out` and deletes its
-  // entries. For two-part keys, `out` holds every mount index's counters in a row.
-  virtual void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) = 0;
+  // Adds `id`'s summed per-CPU values in `domain` into `out`. For two-part
+  // keys, `out` holds every mount index's counters in a row.
+  virtual void read(CounterDomain domain, uint64_t id, std::span<uint64_t> out) = 0;
+  // Deletes `id`'s entries in `domain`.
+  virtual void erase(CounterDomain domain, uint64_t id) = 0;
+  // read() then erase().
+  void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) {
+    read(domain, id, out);
+    erase(domain, id);
+  }
   // Whether `id` has values in a domain keyed by cgroup alone (the
   // mountpoint breakdown is never counted without the vfs domain).
   virtual bool holds(uint64_t id) const = 0;
@@ -27,7 +34,8 @@ class BpfCounterStore final : public CounterStore {
  public:
   // Domains whose map was not created (-1) hold nothing.
   BpfCounterStore(SharedMapFds maps, unsigned possible_cpus, uint32_t mount_slots);
-  void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) override;
+  void read(CounterDomain domain, uint64_t id, std::span<uint64_t> out) override;
+  void erase(CounterDomain domain, uint64_t id) override;
   bool holds(uint64_t id) const override;
 
  private:

@@ -38,6 +38,10 @@ constexpr std::array<SharedMapSpec, kSharedMaps> kMaps = {{
     // one per job, step and task cgroup at most: --bpf.map-entries.
     {SharedMap::v1_units, "cgio_v1_units", "cgio_v1_units", BPF_MAP_TYPE_HASH, kU64, kU32, 0, true, std::nullopt,
      false},
+    // The generation whose programs count (contracts/common.h): a restart
+    // switches it once the new programs are attached.
+    {SharedMap::generation, "cgio_generation", "cgio_generation", BPF_MAP_TYPE_ARRAY, kU32, kU32, 1, false,
+     std::nullopt, false},
 }};
 
 constexpr bool rows_in_order() {

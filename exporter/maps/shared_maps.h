@@ -16,8 +16,8 @@
 
 namespace cgio {
 
-enum class SharedMap { vfs, net, vfs_mounts, mounts, map_full, cgroup_events, events_lost, v1_units };
-inline constexpr size_t kSharedMaps = 8;
+enum class SharedMap { vfs, net, vfs_mounts, mounts, map_full, cgroup_events, events_lost, v1_units, generation };
+inline constexpr size_t kSharedMaps = 9;
 
 struct SharedMapSpec {
   SharedMap id;

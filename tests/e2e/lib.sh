@@ -18,6 +18,8 @@ e2e_failed=0
 e2e_pid=""
 e2e_port=""
 e2e_log=""
+e2e_pins=()
+e2e_bin=""
 
 e2e_require_root() {
   if [ "$(id -u)" -ne 0 ]; then
@@ -41,7 +43,11 @@ e2e_start_exporter() {
   local bin=$1
   e2e_log=$2
   shift 2
-  "$bin" --web.listen-address=127.0.0.1:0 "$@" 2>"$e2e_log" &
+  # Pinned as a site's (the default), into a directory of this script's,
+  # removed at stop so that no program stays attached after the test.
+  e2e_bin=$bin
+  e2e_pins=(--bpf.pin-path=/sys/fs/bpf/cgio-e2e-$$ --bpf.state-file=/tmp/cgio-e2e-$$.state)
+  "$bin" --web.listen-address=127.0.0.1:0 "${e2e_pins[@]}" "$@" 2>"$e2e_log" &
   e2e_pid=$!
   e2e_port=""
   local _
@@ -58,6 +64,10 @@ e2e_stop_exporter() {
   if [ -n "$e2e_pid" ]; then
     kill "$e2e_pid" 2>/dev/null && wait "$e2e_pid" 2>/dev/null
     e2e_pid=""
+  fi
+  if [ "${#e2e_pins[@]}" -gt 0 ]; then
+    "$e2e_bin" --bpf.unpin "${e2e_pins[@]}" >/dev/null || echo "WARN: could not unpin ${e2e_pins[*]}"
+    e2e_pins=()
   fi
   return 0
 }

@@ -30,10 +30,10 @@ done
 work=$(mktemp -d /tmp/cgio-e2e-slurm.XXXXXX)
 chmod 0755 "$work"
 cleanup() {
-  slurm_stop
   e2e_stop_exporter
+  slurm_stop
   mountpoint -q "$work/fs" && umount "$work/fs"
-  rm -rf "$work"
+  [ -n "${CGIO_E2E_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "live_support.h"
@@ -124,11 +125,11 @@ TEST_F(LiveLifecycle, FullMapLosesUpdatesVisiblyNotSilently) {
   EXPECT_EQ(log.find(line, at + 1), std::string::npos) << "logged more than once: " << log;
 }
 
-TEST_F(LiveLifecycle, SigtermDetachesProgramsAndReleasesThePort) {
+TEST_F(LiveLifecycle, SigtermWithoutPinsDetachesProgramsAndReleasesThePort) {
   // Other exporters (earlier tests) may still be going away: follow the
   // programs this one loads, by id.
   const std::set<__u32> before = cgio_program_ids();
-  auto exporter = start_exporter({});
+  auto exporter = start_exporter({"--bpf.pin-path=none"});
   ASSERT_TRUE(exporter);
   const uint16_t port = exporter->port();
   std::set<__u32> mine;
@@ -145,6 +146,40 @@ TEST_F(LiveLifecycle, SigtermDetachesProgramsAndReleasesThePort) {
   }
   EXPECT_TRUE(left.empty()) << left.size() << " of the exporter's programs are still loaded";
   EXPECT_TRUE(can_bind(port));
+}
+
+// Pinned (the default), the programs outlive the process and count on;
+// --bpf.unpin detaches them and frees the maps.
+TEST_F(LiveLifecycle, PinnedProgramsOutliveTheExporterUntilUnpinned) {
+  PinnedState pins(exporter_bin());
+  const std::set<__u32> before = cgio_program_ids();
+  auto exporter = start_exporter(pins.flags());
+  ASSERT_TRUE(exporter);
+  const uint16_t port = exporter->port();
+  std::set<__u32> mine;
+  for (__u32 id : cgio_program_ids()) {
+    if (!before.contains(id)) mine.insert(id);
+  }
+  ASSERT_FALSE(mine.empty());
+  const int status = exporter->stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << exporter->log();
+  EXPECT_TRUE(can_bind(port));
+  const auto still = [&] {
+    size_t n = 0;
+    for (__u32 id : cgio_program_ids()) n += mine.contains(id) ? 1 : 0;
+    return n;
+  };
+  EXPECT_EQ(still(), mine.size()) << "every program stays attached through its pinned link";
+  EXPECT_TRUE(std::filesystem::exists(pins.pin_path + "/v1/cgio_vfs"));
+  std::string out;
+  const int unpinned = run_command({exporter_bin(), "--bpf.unpin", pins.flags()[0], pins.flags()[1]}, &out);
+  EXPECT_TRUE(WIFEXITED(unpinned) && WEXITSTATUS(unpinned) == 0) << out;
+  EXPECT_FALSE(std::filesystem::exists(pins.pin_path));
+  EXPECT_FALSE(std::filesystem::exists(pins.state_file));
+  // Links close when unpinned; the programs are freed once the kernel's
+  // deferred release runs.
+  for (int i = 0; i < 50 && still() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(still(), 0u) << "programs left loaded after --bpf.unpin";
 }
 
 TEST_F(LiveLifecycle, SigintStopsCleanlyToo) {

@@ -7,23 +7,64 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 #include "kernel/mounts.h"
 
 namespace cgio::test {
+namespace {
+
+// Unique per process and call: tests run in parallel.
+std::pair<std::string, std::string> unique_pins() {
+  static std::atomic<int> n{0};
+  const std::string tag = std::to_string(getpid()) + "-" + std::to_string(n++);
+  return {"/sys/fs/bpf/cgio-test-" + tag, "/tmp/cgio-test-" + tag + ".state"};
+}
+
+void unpin(const std::string& binary, const std::vector<std::string>& flags) {
+  std::vector<std::string> argv{binary, "--bpf.unpin"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  std::string out;
+  run_command(argv, &out);
+}
+
+}  // namespace
+
+PinnedState::PinnedState(std::string binary) : binary_(std::move(binary)) {
+  std::tie(pin_path, state_file) = unique_pins();
+}
+
+PinnedState::~PinnedState() { unpin(binary_, flags()); }
+
+ExporterProcess::~ExporterProcess() {
+  if (own_pins_.empty()) return;
+  process_.reset();  // killed and reaped: the pins are no longer in use
+  unpin(binary_, own_pins_);
+}
+
 std::unique_ptr<ExporterProcess> ExporterProcess::start(const std::string& binary, const std::vector<std::string>& args,
                                                         std::string* error, int timeout_seconds) {
   std::vector<std::string> argv{binary};
   argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> own;
+  if (std::none_of(args.begin(), args.end(), [](const std::string& a) { return a.starts_with("--bpf.pin-path"); })) {
+    const auto [pin, state] = unique_pins();
+    own = {"--bpf.pin-path=" + pin, "--bpf.state-file=" + state};
+    argv.insert(argv.end(), own.begin(), own.end());
+  }
   auto child = ChildProcess::spawn(argv);
   if (!child) {
     *error = child.error().message;
     return nullptr;
   }
   std::unique_ptr<ExporterProcess> p(new ExporterProcess());
+  p->binary_ = binary;
+  p->own_pins_ = own;
   p->process_ = std::move(child.value());
   // The whole ready line, so the port is not read from half of it.
   static const std::regex ready(R"(msg=ready [^\n]*port=(\d+)[^\n]*\n)");

@@ -21,7 +21,9 @@ namespace cgio::test {
 class ExporterProcess {
  public:
   // Starts `binary args...` and waits until it logs msg=ready (or exits).
-  // Returns null with `error` set when it did not become ready.
+  // Returns null with `error` set when it did not become ready. Without a
+  // --bpf.pin-path in `args` it pins into a directory of its own (and a
+  // state file of its own), removed with --bpf.unpin when it is destroyed.
   static std::unique_ptr<ExporterProcess> start(const std::string& binary, const std::vector<std::string>& args,
                                                 std::string* error, int timeout_seconds = 60);
 
@@ -31,12 +33,31 @@ class ExporterProcess {
   // Sends `signal` and waits; returns the exit status as from waitpid (-1:
   // killed after the timeout).
   int stop(int signal, int timeout_seconds = 30) { return process_->stop(signal, timeout_seconds * 1000); }
+  ~ExporterProcess();
 
  private:
   ExporterProcess() = default;
 
   std::unique_ptr<ChildProcess> process_;
+  std::string binary_;
+  std::vector<std::string> own_pins_;  // the flags of the pins it made, to unpin
   uint16_t port_ = 0;
+};
+
+// Pins shared by the exporters of one test (a restart adopts them): unique
+// paths, unpinned when it goes.
+class PinnedState {
+ public:
+  explicit PinnedState(std::string binary);
+  ~PinnedState();
+  PinnedState(const PinnedState&) = delete;
+  PinnedState& operator=(const PinnedState&) = delete;
+  // --bpf.pin-path and --bpf.state-file.
+  std::vector<std::string> flags() const { return {"--bpf.pin-path=" + pin_path, "--bpf.state-file=" + state_file}; }
+  std::string pin_path, state_file;
+
+ private:
+  std::string binary_;
 };
 
 // Runs a command to completion; returns the exit status as from waitpid and

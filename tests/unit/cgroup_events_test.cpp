@@ -40,12 +40,14 @@ class FakeV1Units final : public V1Units {
 
 class Store final : public CounterStore {
  public:
-  void take(CounterDomain d, uint64_t id, std::span<uint64_t> out) override {
+  void read(CounterDomain d, uint64_t id, std::span<uint64_t> out) override {
     if (d != CounterDomain::vfs) return;
     auto it = values.find(id);
     if (it == values.end()) return;
     for (size_t i = 0; i < out.size() && i < it->second.size(); ++i) out[i] += it->second[i];
-    values.erase(it);
+  }
+  void erase(CounterDomain d, uint64_t id) override {
+    if (d == CounterDomain::vfs) values.erase(id);
   }
   bool holds(uint64_t id) const override { return values.contains(id); }
   std::map<uint64_t, std::vector<uint64_t>> values;

@@ -85,7 +85,8 @@ TEST(SumPercpu, KeepsFullSixtyFourBitValues) {
 
 class NoStore final : public CounterStore {
  public:
-  void take(CounterDomain, uint64_t, std::span<uint64_t>) override {}
+  void read(CounterDomain, uint64_t, std::span<uint64_t>) override {}
+  void erase(CounterDomain, uint64_t) override {}
   bool holds(uint64_t) const override { return false; }
 };
 

@@ -52,6 +52,17 @@ TEST(Options, Defaults) {
   EXPECT_EQ(o.accounting_file, "");
   EXPECT_EQ(o.accounting_spool_file, "") << "derived from --accounting.file when it is given";
   EXPECT_TRUE(o.mountpoints.empty());
+  EXPECT_EQ(o.pin_path, "/sys/fs/bpf/cgio");
+  EXPECT_EQ(o.state_file, "/run/cgio/state.jsonl");
+  EXPECT_FALSE(o.unpin);
+}
+
+TEST(Options, PinPathNoneTurnsPinningOffAndRelativePathsAreRefused) {
+  EXPECT_EQ(ok({"--bpf.pin-path=none"}).pin_path, "");
+  EXPECT_EQ(ok({"--bpf.pin-path=/sys/fs/bpf/x"}).pin_path, "/sys/fs/bpf/x");
+  EXPECT_EQ(fails({"--bpf.pin-path=cgio"}).code, 2);
+  EXPECT_EQ(fails({"--bpf.pin-path=/"}).code, 2);
+  EXPECT_EQ(fails({"--bpf.state-file=state"}).code, 2);
 }
 
 TEST(Options, TypedValues) {
@@ -94,6 +105,9 @@ TEST(Options, EveryTableRowIsParsedAndInHelp) {
       {"accounting.spool-file", {{}, "--accounting.spool-file=/tmp/s"}},
       {"vfs.mountpoints", {{}, "--vfs.mountpoints=/"}},
       {"bpf.map-entries", {{}, "--bpf.map-entries=1"}},
+      {"bpf.pin-path", {{}, "--bpf.pin-path=none"}},
+      {"bpf.state-file", {{}, "--bpf.state-file=/tmp/state"}},
+      {"bpf.unpin", {{}, "--bpf.unpin"}},
       {"log.level", {{}, "--log.level=error"}},
       {"path.procfs", {{}, "--path.procfs=/host/proc"}},
       {"path.cgroup2", {{}, "--path.cgroup2=/c"}},

@@ -1,0 +1,178 @@
+// Live-kernel tier: counting that survives the exporter (--bpf.pin-path).
+// A job runs across a SIGTERM restart and a SIGKILL restart, reading all
+// the while and while no exporter runs; jobs start and end entirely while
+// none runs. Every read is counted once, no scraped counter goes back, and
+// each job gets exactly one record with all of its reads.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "child_process.h"
+#include "live_support.h"
+
+namespace cgio::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class LivePinning : public ::testing::Test {
+ protected:
+  void SetUp() override { CGIO_REQUIRE_ROOT(); }
+};
+
+std::map<std::string, std::vector<nlohmann::json>> records_of(const std::string& path) {
+  std::map<std::string, std::vector<nlohmann::json>> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << "not a record: " << line.substr(0, 200);
+    if (j.is_object()) out[j.value("cgroup", "")].push_back(std::move(j));
+  }
+  return out;
+}
+
+uint64_t record_reads(const nlohmann::json& r) { return r["counters"].value("cgio_vfs_reads_total", uint64_t{0}); }
+
+struct Fixture {
+  PinnedState pins{exporter_bin()};
+  Tmpfs data, acct;
+  std::string file = acct.dir() + "/accounting.jsonl";
+  std::string scope = "/system.slice/pin" + std::to_string(getpid()) + "_slurmstepd.scope";
+  std::unique_ptr<ExporterProcess> exporter;
+  std::vector<double> seen;  // every scrape of the long job's reads, in order
+
+  Fixture() {
+    mkdir((cgroup2_mount() + "/system.slice").c_str(), 0755);
+    EXPECT_EQ(mkdir((cgroup2_mount() + scope).c_str(), 0755), 0) << std::strerror(errno);
+  }
+  ~Fixture() {
+    exporter.reset();
+    // A failed test leaves its cgroups: later exporters would report them.
+    std::vector<std::string> dirs;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(cgroup2_mount() + scope)) {
+      if (e.is_directory()) dirs.push_back(e.path());
+    }
+    std::sort(dirs.rbegin(), dirs.rend());  // children before parents
+    for (const std::string& d : dirs) rmdir(d.c_str());
+    rmdir((cgroup2_mount() + scope).c_str());
+  }
+  std::string job(int id) const { return scope + "/job_" + std::to_string(id); }
+  std::string dir(const std::string& cgroup) const { return cgroup2_mount() + cgroup; }
+  void start() {
+    std::vector<std::string> args = pins.flags();
+    args.insert(args.end(), {"--accounting.file=" + file, "--no-collector.net"});
+    exporter = start_exporter(args);
+    ASSERT_TRUE(exporter);
+  }
+  // A cgroup that reads `n` times and is removed, all now.
+  void short_cgroup(const std::string& cgroup, int n) {
+    ASSERT_EQ(mkdir(dir(cgroup).c_str(), 0755), 0) << std::strerror(errno);
+    run_trigger(dir(cgroup), {"reads", data.dir(), std::to_string(n)});
+    ASSERT_EQ(rmdir(dir(cgroup).c_str()), 0) << std::strerror(errno);
+  }
+  // Scrapes until the job's reads reach `want` (or 10 s pass); each scrape
+  // is kept for the monotonicity check.
+  double reads_reach(const std::string& cgroup, double want) {
+    double v = -1;
+    for (int i = 0; i < 100; ++i) {
+      v = value_of(scrape(exporter->port()), "cgio_vfs_reads_total", {{"cgroup", cgroup}}).value_or(-1);
+      if (v >= 0) seen.push_back(v);
+      if (v >= want) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    return v;
+  }
+  // Waits until `cgroup` has a record.
+  std::vector<nlohmann::json> records(const std::string& cgroup) {
+    for (int i = 0; i < 100; ++i) {
+      auto all = records_of(file);
+      if (all.contains(cgroup)) return all[cgroup];
+      std::this_thread::sleep_for(100ms);
+    }
+    return {};
+  }
+};
+
+// `reads` scenario: one write, n reads, of a file of its own.
+constexpr int kLongReads = 300000;
+
+TEST_F(LivePinning, AJobAcrossSigtermAndSigkillRestartsKeepsEveryReadAndGetsOneRecord) {
+  Fixture f;
+  f.start();
+  const std::string job = f.job(1);
+  ASSERT_EQ(mkdir(f.dir(job).c_str(), 0755), 0) << std::strerror(errno);
+  uint64_t want = 0;
+  f.short_cgroup(job + "/step_0", 1000);  // folded into the job before any restart
+  want += 1000;
+  run_trigger(f.dir(job), {"reads", f.data.dir(), "100"});
+  want += 100;
+  EXPECT_EQ(f.reads_reach(job, static_cast<double>(want)), static_cast<double>(want));
+
+  // Reads going on while the exporter stops, while none runs, and while
+  // the next one hands over from the pinned programs.
+  ASSERT_EQ(mkdir(f.dir(job + "/step_1").c_str(), 0755), 0);
+  auto reader =
+      ChildProcess::spawn({trigger_bin(), f.dir(job + "/step_1"), "reads", f.data.dir(), std::to_string(kLongReads)});
+  ASSERT_TRUE(reader) << reader.error().message;
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(f.exporter->stop(SIGTERM), 0) << f.exporter->log();
+  // While no exporter runs: a step of the job, and a whole other job.
+  f.short_cgroup(job + "/step_2", 300);
+  want += 300;
+  f.short_cgroup(f.job(2), 50);
+  f.start();
+  ASSERT_EQ((*reader)->wait(120000), 0) << (*reader)->output();
+  want += kLongReads;
+  EXPECT_EQ(rmdir(f.dir(job + "/step_1").c_str()), 0) << std::strerror(errno);
+  EXPECT_EQ(f.reads_reach(job, static_cast<double>(want)), static_cast<double>(want))
+      << "every read across the SIGTERM restart, once";
+  const auto job2 = f.records(f.job(2));
+  ASSERT_EQ(job2.size(), 1u) << "the job that lived while no exporter ran";
+  EXPECT_EQ(record_reads(job2[0]), 50u);
+  EXPECT_FALSE(job2[0].contains("ended_after")) << "its end is known from the pinned event ring";
+
+  // SIGKILL: nothing is written at exit.
+  run_trigger(f.dir(job), {"reads", f.data.dir(), "7"});
+  want += 7;
+  EXPECT_EQ(f.reads_reach(job, static_cast<double>(want)), static_cast<double>(want));
+  const int killed = f.exporter->stop(SIGKILL);
+  EXPECT_TRUE(WIFSIGNALED(killed)) << killed;
+  run_trigger(f.dir(job), {"reads", f.data.dir(), "11"});
+  want += 11;
+  f.short_cgroup(job + "/step_3", 13);
+  want += 13;
+  f.short_cgroup(f.job(3), 17);
+  f.start();
+  EXPECT_EQ(f.reads_reach(job, static_cast<double>(want)), static_cast<double>(want))
+      << "every read across the SIGKILL restart, once";
+
+  ASSERT_EQ(rmdir(f.dir(job).c_str()), 0) << std::strerror(errno);
+  const auto job1 = f.records(job);
+  ASSERT_EQ(job1.size(), 1u);
+  EXPECT_EQ(record_reads(job1[0]), want) << "one record with every read of its life";
+  const auto job3 = f.records(f.job(3));
+  ASSERT_EQ(job3.size(), 1u);
+  EXPECT_EQ(record_reads(job3[0]), 17u);
+  const auto all = records_of(f.file);
+  EXPECT_EQ(all.at(f.job(2)).size(), 1u) << "no second record after the restarts";
+  for (size_t i = 1; i < f.seen.size(); ++i) {
+    EXPECT_LE(f.seen[i - 1], f.seen[i]) << "the job's counter went back at scrape " << i;
+  }
+  RecordProperty("job_reads", static_cast<int>(want));
+}
+
+}  // namespace
+}  // namespace cgio::test
