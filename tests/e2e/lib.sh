@@ -5,7 +5,8 @@
 #
 #   e2e_require_root            exits 77 (skip) or 1 (CGIO_REQUIRE_ROOT_TESTS=1)
 #   e2e_start_exporter <bin> <log> [flags...]   sets e2e_pid and e2e_port
-#   e2e_stop_exporter
+#   e2e_restart_exporter <signal>              same flags, pins and port
+#   e2e_stop_exporter                           and unpins
 #   e2e_scrape <file>
 #   e2e_sum <file> <metric> [label=value ...]   sum of the metric's series
 #                                               carrying every label (0: none)
@@ -19,6 +20,7 @@ e2e_pid=""
 e2e_port=""
 e2e_log=""
 e2e_pins=()
+e2e_args=()
 e2e_bin=""
 
 e2e_require_root() {
@@ -47,6 +49,7 @@ e2e_start_exporter() {
   # removed at stop so that no program stays attached after the test.
   e2e_bin=$bin
   e2e_pins=(--bpf.pin-path=/sys/fs/bpf/cgio-e2e-$$ --bpf.state-file=/tmp/cgio-e2e-$$.state)
+  e2e_args=("$@")
   "$bin" --web.listen-address=127.0.0.1:0 "${e2e_pins[@]}" "$@" 2>"$e2e_log" &
   e2e_pid=$!
   e2e_port=""
@@ -58,6 +61,24 @@ e2e_start_exporter() {
     sleep 0.1
   done
   e2e_fatal "exporter not ready"
+}
+
+# e2e_restart_exporter <signal>: stops the exporter with <signal> (TERM,
+# KILL) and starts it again with the same flags, pins and port, as a
+# service manager would; its log goes on in the same file.
+e2e_restart_exporter() {
+  local port=$e2e_port log=$e2e_log _
+  kill -s "$1" "$e2e_pid" 2>/dev/null
+  wait "$e2e_pid" 2>/dev/null
+  echo "--- restarted after SIG$1" >>"$log"
+  "$e2e_bin" --web.listen-address=127.0.0.1:"$port" "${e2e_pins[@]}" "${e2e_args[@]}" 2>>"$log" &
+  e2e_pid=$!
+  for _ in $(seq 1 300); do
+    [ "$(grep -c 'msg=ready' "$log")" -gt "$(grep -c -- '--- restarted' "$log")" ] && return 0
+    kill -0 "$e2e_pid" 2>/dev/null || e2e_fatal "exporter exited after the restart"
+    sleep 0.1
+  done
+  e2e_fatal "exporter not ready after the restart"
 }
 
 e2e_stop_exporter() {

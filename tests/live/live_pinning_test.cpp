@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -20,7 +21,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "child_process.h"
 #include "live_support.h"
 
 namespace cgio::test {
@@ -106,8 +106,8 @@ struct Fixture {
   }
 };
 
-// `reads` scenario: one write, n reads, of a file of its own.
-constexpr int kLongReads = 300000;
+// Reads per run of the `reads` scenario that goes on across a restart.
+constexpr int kRunReads = 2000;
 
 TEST_F(LivePinning, AJobAcrossSigtermAndSigkillRestartsKeepsEveryReadAndGetsOneRecord) {
   Fixture f;
@@ -122,20 +122,44 @@ TEST_F(LivePinning, AJobAcrossSigtermAndSigkillRestartsKeepsEveryReadAndGetsOneR
   EXPECT_EQ(f.reads_reach(job, static_cast<double>(want)), static_cast<double>(want));
 
   // Reads going on while the exporter stops, while none runs, and while
-  // the next one hands over from the pinned programs.
+  // the next one hands over from the pinned programs: runs of kRunReads
+  // reads, one after the other, until the next exporter has been ready a
+  // while (in a directory of their own: the scenario's file is exclusive).
   ASSERT_EQ(mkdir(f.dir(job + "/step_1").c_str(), 0755), 0);
-  auto reader =
-      ChildProcess::spawn({trigger_bin(), f.dir(job + "/step_1"), "reads", f.data.dir(), std::to_string(kLongReads)});
-  ASSERT_TRUE(reader) << reader.error().message;
-  std::this_thread::sleep_for(200ms);
+  const std::string long_data = f.data.dir() + "/long";
+  ASSERT_EQ(mkdir(long_data.c_str(), 0755), 0);
+  std::atomic<bool> enough{false};
+  std::atomic<int> runs{0};
+  std::thread reader([&] {
+    while (!enough) {
+      run_trigger(f.dir(job + "/step_1"), {"reads", long_data, std::to_string(kRunReads)});
+      ++runs;
+    }
+  });
+  struct Join {  // also when an assertion returns early
+    std::atomic<bool>& enough;
+    std::thread& t;
+    ~Join() {
+      enough = true;
+      if (t.joinable()) t.join();
+    }
+  } join{enough, reader};
+  while (runs < 2) std::this_thread::sleep_for(10ms);
   ASSERT_EQ(f.exporter->stop(SIGTERM), 0) << f.exporter->log();
+  const int runs_at_stop = runs;
   // While no exporter runs: a step of the job, and a whole other job.
   f.short_cgroup(job + "/step_2", 300);
   want += 300;
   f.short_cgroup(f.job(2), 50);
   f.start();
-  ASSERT_EQ((*reader)->wait(120000), 0) << (*reader)->output();
-  want += kLongReads;
+  const int runs_at_start = runs;
+  std::this_thread::sleep_for(300ms);
+  enough = true;
+  reader.join();
+  RecordProperty("reader_runs", runs.load());
+  EXPECT_GT(runs_at_start, runs_at_stop) << "reads ran while no exporter did";
+  EXPECT_GT(runs.load(), runs_at_start) << "reads ran across the handover";
+  want += static_cast<uint64_t>(runs.load()) * kRunReads;
   EXPECT_EQ(rmdir(f.dir(job + "/step_1").c_str()), 0) << std::strerror(errno);
   EXPECT_EQ(f.reads_reach(job, static_cast<double>(want)), static_cast<double>(want))
       << "every read across the SIGTERM restart, once";

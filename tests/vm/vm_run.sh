@@ -13,7 +13,7 @@
 # CGIO_TEST_* knobs of tests/live/live_support.h). Host environment:
 #   CGIO_VM_KERNEL_DIR     unpacked linux-image package (default
 #                          /var/cache/cgio/kernel/current, see packaging/install-deps.sh)
-#   CGIO_VM_TIMEOUT        seconds the VM may run before it counts as hung (default 300)
+#   CGIO_VM_TIMEOUT        seconds the VM may run before it counts as hung (default 420)
 #   CGIO_VM_GTEST_FILTER   run only these live tests (for debugging a run)
 #   CGIO_REQUIRE_ROOT_TESTS=1  missing qemu or kernel is a failure, not a skip
 # Exit status: 0 pass, 1 fail, 77 skip (ctest's SKIP_RETURN_CODE).
@@ -42,7 +42,7 @@ done
 [ -n "$workdir" ] && [ -n "$exporter" ] && [ -n "$trigger" ] && [ -n "$tests" ] || usage
 
 kernel_dir=${CGIO_VM_KERNEL_DIR:-/var/cache/cgio/kernel/current}
-timeout_s=${CGIO_VM_TIMEOUT:-300}
+timeout_s=${CGIO_VM_TIMEOUT:-420}
 
 # Same rule as the other root tiers: a tier that cannot run skips, unless
 # CGIO_REQUIRE_ROOT_TESTS=1 says it must run.
