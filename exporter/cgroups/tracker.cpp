@@ -240,6 +240,7 @@ void CgroupTracker::restore(RestoredState state, const std::function<bool(uint64
     s.first_seen = r.first_seen;
     s.ended_at = r.ended_at;
     s.info = std::move(r.info);
+    s.restored = true;
     s.restored_open = r.open;
     s.restored_ids = std::move(r.unit_ids);
     if (s.ended_at && !s.restored_open) next_expiry_ = std::min(next_expiry_, *s.ended_at + retain_);
@@ -270,7 +271,7 @@ void CgroupTracker::end_restored() {
         s.restored_ids.clear();
         if (journal_) journal_->unit_ended(u);
         ends.push_back(std::move(u));
-      } else if (s.members == 0 && s.unit_keys.empty() && !s.ended_at) {
+      } else if (s.restored && s.members == 0 && s.unit_keys.empty() && !s.ended_at && key != unresolved_key()) {
         s.ended_at = now;  // restored, nothing of it is alive any more
         if (journal_) journal_->series_ended(key, now);
       } else {

@@ -170,6 +170,7 @@ class CgroupTracker {
     std::vector<uint64_t> instance_start[kCounterDomains];
     // Restored from the journal: an instance that was running, and its unit
     // cgroups; a cgroup among them found alive continues it.
+    bool restored = false;  // came from the journal
     bool restored_open = false;
     std::vector<uint64_t> restored_ids;
   };

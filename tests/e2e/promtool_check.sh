@@ -19,7 +19,7 @@ fi
 work=$(mktemp -d)
 cg=""
 cleanup() {
-  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  e2e_stop_exporter
   [ -n "$cg" ] && rmdir "$cg" 2>/dev/null
   mountpoint -q "$work/fs" && umount "$work/fs"
   rm -rf "$work"
@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 e2e_start_exporter "$exporter" "$work/log"
-pid=$e2e_pid port=$e2e_port
+port=$e2e_port
 
 root=$(findmnt -n -o TARGET -t cgroup2 | head -1)
 cg="$root/cgio-e2e-$$"

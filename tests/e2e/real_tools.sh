@@ -42,7 +42,7 @@ cgroups=()
 loopdev=""
 cleanup() {
   [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
-  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  e2e_stop_exporter
   local cg
   for cg in "${cgroups[@]}"; do rmdir "$cg" 2>/dev/null; done
   mountpoint -q "$work/ext4" && umount "$work/ext4"
@@ -75,7 +75,7 @@ check_range() {
 
 # --- the exporter, before any workload exists --------------------------------
 e2e_start_exporter "$exporter" "$work/log"
-pid=$e2e_pid port=$e2e_port
+port=$e2e_port
 
 # scrape <file>: the exporter's /metrics.
 scrape() {

@@ -208,6 +208,20 @@ TEST(TrackerState, AFoldJournalledJustBeforeTheProcessDiedIsNotCountedTwice) {
   EXPECT_EQ(second.h.ended[0].totals[0], (std::vector<uint64_t>{2, 20}));
 }
 
+TEST(TrackerState, UnresolvedTotalsSurviveARestartAndNeverExpire) {
+  TempDir dir;
+  const std::string file = dir.path + "/state.jsonl";
+  {
+    Life first(file);
+    first.h.store.put(CounterDomain::vfs, 99, {1, 5});
+    first.h.tracker->fold_unresolved(99);
+  }
+  Life second(file, nullptr, 9, "b1", time_point(1'000'010s));
+  second.h.tracker->end_restored();
+  second.h.now += 24h;
+  EXPECT_EQ(second.h.vfs().at(L(CgroupTracker::unresolved_key())), (std::vector<uint64_t>{1, 5}));
+}
+
 TEST(TrackerState, AnotherBootOrOtherMapsStartFromNothingAndSaySo) {
   TempDir dir;
   const std::string file = dir.path + "/state.jsonl";
