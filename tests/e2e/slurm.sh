@@ -81,8 +81,8 @@ e2e_scrape "$work/s2.prom"
 slurmd_short=$(($(slurmd_bytes "$work/s1.prom") - $(slurmd_bytes "$work/s0.prom")))
 slurmd_long=$(($(slurmd_bytes "$work/s2.prom") - $(slurmd_bytes "$work/s1.prom")))
 echo "slurmd's own bytes: $slurmd_short during the short job, $slurmd_long during the long one"
-steps_a=$(submit steps-a --wrap "srun $io $src 10; srun $io $src 10")
-steps_b=$(submit steps-b --wrap "srun $io $src 10; srun $io $src 74")
+steps_a=$(submit steps-a --wrap "srun $io $src 10; sleep 1; srun $io $src 10")
+steps_b=$(submit steps-b --wrap "srun $io $src 10; sleep 1; srun $io $src 74")
 array=$(submit array --array=1-3 "$io" "$src" 65)
 for id in "$steps_a" "$steps_b"; do
   state=$(slurm_wait_job "$id" 120) || e2e_fatal "job $id ended $state"

@@ -5,6 +5,7 @@
 // each job gets exactly one record with all of its reads.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -196,6 +197,72 @@ TEST_F(LivePinning, AJobAcrossSigtermAndSigkillRestartsKeepsEveryReadAndGetsOneR
     EXPECT_LE(f.seen[i - 1], f.seen[i]) << "the job's counter went back at scrape " << i;
   }
   RecordProperty("job_reads", static_cast<int>(want));
+}
+
+// Fills the cgroup event ring: `n` cgroups created and removed under the
+// scope (not units), two events each, while no one reads the ring.
+void overflow_ring(const Fixture& f, int n) {
+  for (int i = 0; i < n; ++i) {
+    const std::string d = f.dir(f.scope + "/fill" + std::to_string(i));
+    ASSERT_EQ(mkdir(d.c_str(), 0755), 0) << d << ": " << std::strerror(errno);
+    ASSERT_EQ(rmdir(d.c_str()), 0) << d << ": " << std::strerror(errno);
+  }
+}
+
+// Units whose removal events the full ring could not hold are still
+// recorded, each once and exactly, from what their cgroups left in the
+// maps: while the exporter runs (it is only stalled) through the walk that
+// follows lost events, and while none runs through the journal's record of
+// the running instances.
+TEST_F(LivePinning, UnitsRemovedWhileTheRingOverflowedAreRecordedFromTheMaps) {
+  Fixture f;
+  f.start();
+  constexpr int kJobs = 4;
+  constexpr int kFill = 12000;  // 24,000 events: a few times what the 1 MiB ring holds
+  const auto make_jobs = [&](int first) {
+    for (int i = first; i < first + kJobs; ++i) {
+      ASSERT_EQ(mkdir(f.dir(f.job(i)).c_str(), 0755), 0) << std::strerror(errno);
+      run_trigger(f.dir(f.job(i)), {"reads", f.data.dir(), std::to_string(10 * i)});
+    }
+    for (int i = first; i < first + kJobs; ++i) {
+      EXPECT_EQ(f.reads_reach(f.job(i), 10.0 * i), 10.0 * i) << f.job(i);
+    }
+  };
+  const auto remove_jobs = [&](int first) {
+    for (int i = first; i < first + kJobs; ++i) EXPECT_EQ(rmdir(f.dir(f.job(i)).c_str()), 0) << std::strerror(errno);
+  };
+  const auto lost = [&] {
+    return value_of(scrape(f.exporter->port()), "cgio_cgroup_events_lost_total", {}).value_or(0);
+  };
+
+  // Stalled: the ring fills, then the jobs end.
+  make_jobs(1);
+  const double lost_before = lost();
+  ASSERT_EQ(kill(f.exporter->pid(), SIGSTOP), 0);
+  overflow_ring(f, kFill);
+  remove_jobs(1);
+  ASSERT_EQ(kill(f.exporter->pid(), SIGCONT), 0);
+  for (int i = 1; i <= kJobs; ++i) {
+    const auto r = f.records(f.job(i));
+    ASSERT_EQ(r.size(), 1u) << f.job(i);
+    EXPECT_EQ(record_reads(r[0]), static_cast<uint64_t>(10 * i)) << f.job(i);
+  }
+  EXPECT_GT(lost(), lost_before) << "the ring did overflow";
+
+  // Stopped: the same while no exporter runs.
+  make_jobs(11);
+  ASSERT_EQ(f.exporter->stop(SIGTERM), 0);
+  overflow_ring(f, kFill);
+  remove_jobs(11);
+  f.start();
+  for (int i = 11; i < 11 + kJobs; ++i) {
+    const auto r = f.records(f.job(i));
+    ASSERT_EQ(r.size(), 1u) << f.job(i);
+    EXPECT_EQ(record_reads(r[0]), static_cast<uint64_t>(10 * i)) << f.job(i);
+    EXPECT_TRUE(r[0].contains("ended_after")) << "its end is known only within an interval: " << r[0].dump();
+  }
+  const auto all = records_of(f.file);
+  for (int i : {1, 2, 3, 4}) EXPECT_EQ(all.at(f.job(i)).size(), 1u) << "recorded again after the restart";
 }
 
 }  // namespace
