@@ -72,10 +72,7 @@ void CgroupTracker::add_alive(uint64_t id, const std::string& path, std::chrono:
     const bool continues =
         s.restored_open && std::find(s.restored_ids.begin(), s.restored_ids.end(), id) != s.restored_ids.end();
     if (s.restored_open && !continues) {
-      // Its cgroups are gone: what they counted is in the maps still.
-      for (uint64_t gone : s.restored_ids) {
-        if (!cgroups_.contains(gone)) fold(gone, key);
-      }
+      fold_restored(s, key);
       EndedUnit u = end_instance(s, key, s.restored_ids.empty() ? id : s.restored_ids.back(), at);
       u.ended_after = restored_saved_at_;
       ends.push_back(std::move(u));
@@ -96,6 +93,14 @@ void CgroupTracker::add_alive(uint64_t id, const std::string& path, std::chrono:
   }
   if (is_unit) s.unit_keys.push_back(id);
   cgroups_.emplace(id, Cgroup{path, key, &s, is_unit});
+}
+
+void CgroupTracker::fold_restored(Series& s, const SeriesKey& key) {
+  // A restored instance's cgroups that are gone: what they counted is
+  // still in the maps.
+  for (uint64_t gone : s.restored_ids) {
+    if (!cgroups_.contains(gone)) fold(gone, key);
+  }
 }
 
 void CgroupTracker::report(std::vector<EndedUnit>& ends) {
@@ -262,10 +267,7 @@ void CgroupTracker::end_restored() {
     for (auto& [key, s] : series_) {
       if (s.restored_open) {
         s.restored_open = false;
-        // Its cgroups are gone: what they counted is in the maps still.
-        for (uint64_t gone : s.restored_ids) {
-          if (!cgroups_.contains(gone)) fold(gone, key);
-        }
+        fold_restored(s, key);
         EndedUnit u = end_instance(s, key, s.restored_ids.empty() ? 0 : s.restored_ids.back(), now);
         u.ended_after = restored_saved_at_;
         s.restored_ids.clear();

@@ -192,6 +192,7 @@ class CgroupTracker {
   // The record of `s`'s instance, ended at `at`.
   EndedUnit end_instance(Series& s, const SeriesKey& key, uint64_t id, std::chrono::system_clock::time_point at);
   void report(std::vector<EndedUnit>& ends);
+  void fold_restored(Series& s, const SeriesKey& key);
   void fold(uint64_t id, const SeriesKey& key);
   void expire_locked();
   // Rebuilds order_ from series_ when a series was added or erased.

@@ -18,13 +18,9 @@ class CounterStore {
   // Adds `id`'s summed per-CPU values in `domain` into `out`. For two-part
   // keys, `out` holds every mount index's counters in a row.
   virtual void read(CounterDomain domain, uint64_t id, std::span<uint64_t> out) = 0;
-  // Deletes `id`'s entries in `domain`.
+  // Deletes `id`'s entries in `domain` (the tracker journals a fold between
+  // read() and erase(): cgroups/tracker_state.h).
   virtual void erase(CounterDomain domain, uint64_t id) = 0;
-  // read() then erase().
-  void take(CounterDomain domain, uint64_t id, std::span<uint64_t> out) {
-    read(domain, id, out);
-    erase(domain, id);
-  }
   // Whether `id` has values in a domain keyed by cgroup alone (the
   // mountpoint breakdown is never counted without the vfs domain).
   virtual bool holds(uint64_t id) const = 0;
