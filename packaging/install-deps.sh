@@ -27,7 +27,9 @@ build=(
   build-essential cmake pkg-config git
   clang llvm bpftool                       # BPF objects and their skeletons
   libbpf-dev libelf-dev zlib1g-dev
-  prometheus-cpp-dev libcivetweb-dev
+  prometheus-cpp-dev                       # the exporter's own small metric families
+  libboost-dev libssl-dev                  # the HTTP server: Boost.Beast/Asio, TLS with OpenSSL 3
+  libsystemd-dev                           # socket activation and Type=notify readiness
   libboost-regex-dev                       # --cgroup.workload-pattern (named groups)
   nlohmann-json3-dev                       # the accounting file's restart scan (JSON)
 )

@@ -3,6 +3,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <malloc.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <algorithm>
 #include <csignal>
@@ -280,7 +281,20 @@ Result<Gathered> gather(const Options& opts) {
 
 // Phase 2: bind first, so a port in use is reported before seconds of BPF loading.
 Result<std::unique_ptr<WebServer>> bind_web(const Options& opts) {
-  return WebServer::start(opts.listen_address, opts.telemetry_path, opts.gzip_level);
+  WebSettings web;
+  web.addresses = opts.listen_addresses;
+  web.systemd_socket = opts.systemd_socket;
+  web.telemetry_path = opts.telemetry_path;
+  web.gzip_level = opts.gzip_level;
+  web.limits.max_connections = opts.max_connections;
+  return WebServer::start(std::move(web));
+}
+
+// Join with commas: "127.0.0.1:10120,[::1]:10120".
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
 }
 
 // The name of each map in use, per enum cgio_map_id (empty: not in use),
@@ -586,12 +600,17 @@ int run(const Options& opts) {
     e.web->serve([scraper = e.scraper](ExpositionWriter& out) { return scraper->write(out); });
     const std::string counted =
         std::to_string(e.counting->operations_counted) + "/" + std::to_string(wanted_operations(opts).size());
-    log::info("ready", {{"address", opts.listen_address.display(e.web->port())},
+    log::info("ready", {{"address", joined(e.web->bound())},
                         {"port", std::to_string(e.web->port())},
                         {"telemetry_path", opts.telemetry_path},
                         {"operations_counted", counted}});
+    // Type=notify units start their dependents now (a no-op elsewhere).
+    sd_notify(0, "READY=1");
     const int sig = wait_for_stop();
     log::info("shutting down", {{"signal", strsignal(sig)}});
+    sd_notify(0, "STOPPING=1");
+    // Scrapes in progress finish (bounded) before the maps close.
+    e.web->shutdown();
   }
   if (opts.pin_path.empty()) {
     log::info("stopped; BPF programs detached");

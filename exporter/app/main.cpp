@@ -1,5 +1,6 @@
 // cgio_exporter: per-cgroup file and network I/O as Prometheus metrics.
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -7,10 +8,10 @@
 
 #include "app/app.h"
 #include "config/options.h"
-#include "web/web.h"
+#include "web/listen_address.h"
 
 int main(int argc, char** argv) {
-  auto parsed = cgio::parse_options(argc, argv, cgio::civetweb_has_ipv6());
+  auto parsed = cgio::parse_options(argc, argv, cgio::kernel_has_ipv6());
   if (auto* exit = std::get_if<cgio::CliExit>(&parsed)) {
     std::fputs(exit->text.c_str(), exit->to_stderr ? stderr : stdout);
     return exit->code;
@@ -28,5 +29,12 @@ int main(int argc, char** argv) {
   const sigset_t stop = cgio::stop_signals();
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // Every connection and BPF object is a descriptor: take the hard limit
+  // (as Go programs such as node_exporter do) rather than the soft 1024.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   return cgio::run(options);
 }

@@ -76,6 +76,15 @@ Result<size_t> max_pending(std::string_view v) {
   return static_cast<size_t>(n);
 }
 
+Result<size_t> max_connections(std::string_view v) {
+  uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || n < 2 || n > 1'000'000) {
+    return bad_input("must be a number from 2 to 1000000");
+  }
+  return static_cast<size_t>(n);
+}
+
 Result<log::Level> log_level(std::string_view v) {
   if (auto level = log::parse_level(v)) return *level;
   return bad_input("use debug, info, warn or error");
@@ -154,6 +163,15 @@ Result<void> into(Options& opts, std::string_view value, const ParseEnv& env) {
   return {};
 }
 
+// A repeatable flag: appends the parsed value to the vector `Field`.
+template <auto Field, auto Parse>
+Result<void> append(Options& opts, std::string_view value, const ParseEnv& env) {
+  auto parsed = Parse(value, env);
+  if (!parsed) return std::move(parsed).error();
+  (opts.*Field).push_back(std::move(*parsed));
+  return {};
+}
+
 // A switch: sets `Field` to `On`.
 template <auto Field, bool On>
 Result<void> toggle(Options& opts, std::string_view, const ParseEnv&) {
@@ -169,8 +187,18 @@ constexpr Flag kFlags[] = {
     {"help", {}, {}, "Show this help and exit.", nullptr, A::help},
     {"version", {}, {}, "Print the version and exit.", nullptr, A::version},
     {"web.listen-address", "[host]:port", ":10120",
-     "Address to serve metrics on (:port is every IPv4 address; port 0 picks a free port).",
-     into<&Options::listen_address, listen_address>},
+     "Address to serve metrics on; repeat the flag for several. :port is every address, IPv6 and IPv4; "
+     "[::1]:port an IPv6 one; port 0 picks a free port.",
+     append<&Options::listen_addresses, listen_address>, A::set, true},
+    {"web.systemd-socket",
+     {},
+     {},
+     "Serve on the sockets systemd passes (socket activation) instead of --web.listen-address.",
+     toggle<&Options::systemd_socket, true>},
+    {"web.max-connections", "n", "512",
+     "Open connections at most. At the limit a new connection closes the one that has waited longest for a "
+     "request, so a scrape always gets in.",
+     into<&Options::max_connections, max_connections>},
     {"web.telemetry-path", "path", "/metrics", "Path under which to expose metrics.",
      into<&Options::telemetry_path, telemetry_path>},
     {"web.gzip-level", "n", "1",
@@ -435,8 +463,15 @@ std::variant<Options, CliExit> parse_options(int argc, const char* const argv[],
   // that, as with node_exporter, the last of --collector.x /
   // --no-collector.x wins).
   Options opts;
+  const auto given_on_command_line = [&given](const Flag& f) {
+    for (const Given& g : given) {
+      if (g.flag == &f) return true;
+    }
+    return false;
+  };
   for (const Flag& f : kFlags) {
     if (!f.default_value || f.set == nullptr) continue;
+    if (f.repeatable && given_on_command_line(f)) continue;
     if (auto r = f.set(opts, f.value_name.empty() ? "" : *f.default_value, env); !r) {
       return CliExit{
           1, std::string(kProgram) + ": bad default of --" + std::string(f.name) + ": " + r.error().message + "\n",

@@ -23,7 +23,9 @@ namespace cgio {
 // Every field is set by parse_options from its flag or from the flag's
 // default in the table (options.cpp); a value here has been validated.
 struct Options {
-  ListenAddress listen_address;
+  std::vector<ListenAddress> listen_addresses;  // --web.listen-address, repeatable
+  bool systemd_socket = false;                  // --web.systemd-socket
+  size_t max_connections = 512;                 // --web.max-connections
   std::string telemetry_path;
   int gzip_level = 0;  // 0: never compress
   bool collector_vfs = false;
@@ -94,6 +96,9 @@ struct Flag {
   std::string_view help;
   Result<void> (*set)(Options& opts, std::string_view value, const ParseEnv& env) = nullptr;
   enum class Action { set, help, version } action = Action::set;
+  // May be given more than once, each value adding to the list; the
+  // default applies only when the flag is not given at all.
+  bool repeatable = false;
 };
 
 // The table, in --help order.

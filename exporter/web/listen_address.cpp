@@ -4,16 +4,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <optional>
 
 namespace cgio {
-
-std::string ListenAddress::civetweb_spec() const {
-  const std::string port_text = std::to_string(port);
-  if (host.empty()) return port_text;
-  if (ipv6) return "[" + host + "]:" + port_text;
-  return host + ":" + port_text;
-}
 
 std::string ListenAddress::display(uint16_t bound_port) const {
   const std::string port_text = std::to_string(bound_port);
@@ -21,6 +18,27 @@ std::string ListenAddress::display(uint16_t bound_port) const {
   if (ipv6) return "[" + host + "]:" + port_text;
   return host + ":" + port_text;
 }
+
+namespace {
+
+// The first numeric address of `family` that `host` resolves to.
+std::optional<std::string> resolve(std::string_view host, int family) {
+  addrinfo hints{};
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(std::string(host).c_str(), nullptr, &hints, &res) != 0 || res == nullptr) return std::nullopt;
+  char buf[INET6_ADDRSTRLEN];
+  const void* where = family == AF_INET
+                          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr)
+                          : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr);
+  const bool ok = inet_ntop(family, where, buf, sizeof buf) != nullptr;
+  freeaddrinfo(res);
+  if (!ok) return std::nullopt;
+  return std::string(buf);
+}
+
+}  // namespace
 
 Result<ListenAddress> parse_listen_address(std::string_view text, bool ipv6_supported) {
   const auto bad = [](std::string why) { return bad_input(std::move(why)); };
@@ -45,9 +63,7 @@ Result<ListenAddress> parse_listen_address(std::string_view text, bool ipv6_supp
     in6_addr a6{};
     if (inet_pton(AF_INET6, std::string(host).c_str(), &a6) != 1) return bad("not an IPv6 address");
     if (!ipv6_supported) {
-      return bad(
-          "this build of civetweb (the HTTP server) has no IPv6 support; "
-          "listen on an IPv4 address or on :port");
+      return bad("this kernel has no IPv6; listen on an IPv4 address or on :port");
     }
     addr.host = std::string(host);
     addr.ipv6 = true;
@@ -60,18 +76,26 @@ Result<ListenAddress> parse_listen_address(std::string_view text, bool ipv6_supp
     addr.host = std::string(host);
     return addr;
   }
-  // A host name: resolve it to the first IPv4 address.
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  const int rc = getaddrinfo(std::string(host).c_str(), nullptr, &hints, &res);
-  if (rc != 0 || res == nullptr) return bad(std::string("cannot resolve host: ") + gai_strerror(rc));
-  char buf[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, buf, sizeof buf);
-  freeaddrinfo(res);
-  addr.host = buf;
-  return addr;
+  // A host name: resolve it to its first IPv4 address, else its first IPv6 one.
+  if (auto v4 = resolve(host, AF_INET)) {
+    addr.host = *v4;
+    return addr;
+  }
+  if (ipv6_supported) {
+    if (auto v6 = resolve(host, AF_INET6)) {
+      addr.host = *v6;
+      addr.ipv6 = true;
+      return addr;
+    }
+  }
+  return bad("cannot resolve host \"" + std::string(host) + "\"");
+}
+
+bool kernel_has_ipv6() {
+  const int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
 }
 
 }  // namespace cgio

@@ -15,8 +15,8 @@ std::variant<Options, CliExit> parse(std::vector<std::string> args, bool ipv6 = 
   return parse_options(static_cast<int>(argv.size()), argv.data(), ipv6);
 }
 
-Options ok(std::vector<std::string> args) {
-  auto r = parse(std::move(args));
+Options ok(std::vector<std::string> args, bool ipv6 = false) {
+  auto r = parse(std::move(args), ipv6);
   if (auto* exit = std::get_if<CliExit>(&r)) ADD_FAILURE() << exit->text;
   return std::get_if<Options>(&r) ? std::get<Options>(r) : Options{};
 }
@@ -29,9 +29,11 @@ CliExit fails(std::vector<std::string> args) {
 
 TEST(Options, Defaults) {
   const Options o = ok({});
-  EXPECT_EQ(o.listen_address.host, "");
-  EXPECT_EQ(o.listen_address.port, 10120);
-  EXPECT_EQ(o.listen_address.civetweb_spec(), "10120");
+  ASSERT_EQ(o.listen_addresses.size(), 1u);
+  EXPECT_EQ(o.listen_addresses[0].host, "");
+  EXPECT_EQ(o.listen_addresses[0].port, 10120);
+  EXPECT_FALSE(o.systemd_socket);
+  EXPECT_EQ(o.max_connections, 512u);
   EXPECT_EQ(o.telemetry_path, "/metrics");
   EXPECT_EQ(o.gzip_level, 1);
   EXPECT_TRUE(o.collector_vfs);
@@ -85,6 +87,8 @@ TEST(Options, TypedValues) {
 TEST(Options, EveryTableRowIsParsedAndInHelp) {
   const std::map<std::string_view, std::pair<std::vector<std::string>, std::string>> samples = {
       {"web.listen-address", {{}, "--web.listen-address=127.0.0.1:1"}},
+      {"web.systemd-socket", {{}, "--web.systemd-socket"}},
+      {"web.max-connections", {{}, "--web.max-connections=2"}},
       {"web.telemetry-path", {{}, "--web.telemetry-path=/m"}},
       {"web.gzip-level", {{}, "--web.gzip-level=9"}},
       {"collector.vfs", {{"--no-collector.vfs"}, "--collector.vfs"}},
@@ -161,7 +165,8 @@ TEST(Options, EveryFlagInBothSpellings) {
   const Options o = ok({"--web.listen-address", "127.0.0.1:9999", "--web.telemetry-path=/m", "--no-collector.net",
                         "--vfs.include-pseudo-fs", "--bpf.map-entries=100", "--log.level", "debug",
                         "--path.procfs=/host/proc", "--path.cgroup2=/host/sys/fs/cgroup", "--web.gzip-level", "0"});
-  EXPECT_EQ(o.listen_address.civetweb_spec(), "127.0.0.1:9999");
+  ASSERT_EQ(o.listen_addresses.size(), 1u) << "a given address replaces the default";
+  EXPECT_EQ(o.listen_addresses[0].display(9999), "127.0.0.1:9999");
   EXPECT_EQ(o.telemetry_path, "/m");
   EXPECT_TRUE(o.collector_vfs);
   EXPECT_FALSE(o.collector_net);
@@ -226,7 +231,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadFlag{{"--web.listen-address=10120"}, "expected [host]:port"},
         BadFlag{{"--web.listen-address=:99999"}, "port must be a number from 0 to 65535"},
         BadFlag{{"--web.listen-address=:http"}, "port must be a number"},
-        BadFlag{{"--web.listen-address=[::1]:10120"}, "no IPv6 support"},
+        BadFlag{{"--web.listen-address=[::1]:10120"}, "this kernel has no IPv6"},
         BadFlag{{"--web.listen-address=::1:10120"}, "IPv6 addresses must be in brackets"},
         BadFlag{{"--web.listen-address=no.such.host.invalid:1"}, "cannot resolve host"},
         BadFlag{{"--web.telemetry-path=metrics"}, "invalid --web.telemetry-path"},
@@ -255,18 +260,29 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ListenAddress, Forms) {
   auto any = parse_listen_address(":0", false);
   ASSERT_TRUE(any);
-  EXPECT_EQ(any->civetweb_spec(), "0");
+  EXPECT_EQ(any->host, "");
   EXPECT_EQ(any->display(4242), ":4242");
   auto v4 = parse_listen_address("0.0.0.0:10120", false);
   ASSERT_TRUE(v4);
-  EXPECT_EQ(v4->civetweb_spec(), "0.0.0.0:10120");
+  EXPECT_EQ(v4->display(10120), "0.0.0.0:10120");
   auto name = parse_listen_address("localhost:10120", false);
   ASSERT_TRUE(name);
-  EXPECT_EQ(name->civetweb_spec(), "127.0.0.1:10120");
+  EXPECT_EQ(name->display(10120), "127.0.0.1:10120");
   auto v6 = parse_listen_address("[::1]:10120", true);
   ASSERT_TRUE(v6);
-  EXPECT_EQ(v6->civetweb_spec(), "[::1]:10120");
+  EXPECT_TRUE(v6->ipv6);
   EXPECT_EQ(v6->display(10120), "[::1]:10120");
+  EXPECT_FALSE(parse_listen_address("[::1]:10120", false)) << "no IPv6 in the kernel";
+  EXPECT_FALSE(parse_listen_address("::1:10120", true)) << "IPv6 needs brackets";
+  EXPECT_FALSE(parse_listen_address("[::1:10120", true));
+  EXPECT_FALSE(parse_listen_address(":65536", true));
+}
+
+TEST(Options, SeveralListenAddresses) {
+  const Options o = ok({"--web.listen-address=127.0.0.1:1", "--web.listen-address", "[::1]:2"}, true);
+  ASSERT_EQ(o.listen_addresses.size(), 2u);
+  EXPECT_EQ(o.listen_addresses[0].display(1), "127.0.0.1:1");
+  EXPECT_EQ(o.listen_addresses[1].display(2), "[::1]:2");
 }
 
 }  // namespace
