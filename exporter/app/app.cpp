@@ -24,6 +24,7 @@
 #include "collectors/cgroup_counters.h"
 #include "collectors/scrape.h"
 #include "collectors/tracking_status.h"
+#include "collectors/web_status.h"
 #include "kernel/kernel.h"
 #include "kernel/mounts.h"
 #include "kernel/privileges.h"
@@ -597,6 +598,7 @@ int run(const Options& opts) {
   {
     Exporter e{std::move(gathered.value()), std::move(counting.value()), nullptr, std::move(web.value())};
     e.scraper = start_serving(e.gathered, *e.counting);
+    e.scraper->add("web", std::make_shared<WebStatusCollector>([web = e.web.get()] { return web->stats(); }));
     e.web->serve([scraper = e.scraper](ExpositionWriter& out) { return scraper->write(out); });
     const std::string counted =
         std::to_string(e.counting->operations_counted) + "/" + std::to_string(wanted_operations(opts).size());
