@@ -8,8 +8,25 @@
 
 #include "util/log.h"
 #include "util/version.h"
+#include "web/label_value.h"
 
 namespace cgio {
+namespace {
+
+// prometheus-cpp copies label values as they are; names from outside
+// (workload info) may be any bytes. Made valid as the streamed families are.
+std::vector<prometheus::MetricFamily> valid_labels(std::vector<prometheus::MetricFamily> families) {
+  for (prometheus::MetricFamily& f : families) {
+    for (prometheus::ClientMetric& m : f.metric) {
+      for (prometheus::ClientMetric::Label& l : m.label) {
+        if (!valid_utf8(l.value)) l.value = utf8_label_value(l.value);
+      }
+    }
+  }
+  return families;
+}
+
+}  // namespace
 
 void Scraper::add(std::shared_ptr<CgroupCountersCollector> counters) {
   std::lock_guard lock(mutex_);
@@ -51,7 +68,7 @@ bool Scraper::write(ExpositionWriter& out) const {
   for (const auto& [name, collectable] : collectables_) {
     const auto start = std::chrono::steady_clock::now();
     try {
-      out.raw(serializer.Serialize(collectable->Collect()));
+      out.raw(serializer.Serialize(valid_labels(collectable->Collect())));
     } catch (const std::exception& e) {
       failed(name, e.what());
     }

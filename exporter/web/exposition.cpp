@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "web/label_value.h"
+
 namespace cgio {
 
 ExpositionWriter::ExpositionWriter(std::function<bool(std::string_view)> sink, size_t chunk)
@@ -112,21 +114,7 @@ void ExpositionWriter::sample(std::string_view name, std::string_view labels, st
 
 void ExpositionWriter::append_label(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append("=\"");
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
+  append_label_value(out, value);
   out.push_back('"');
 }
 

@@ -36,7 +36,8 @@ class ExpositionWriter {
   uint64_t bytes() const { return bytes_; }
   bool ok() const { return ok_; }
 
-  // Appends `name="value"` with the value escaped as the format requires.
+  // Appends `name="value"`, the value made valid UTF-8 (web/label_value.h)
+  // and escaped as the format requires.
   static void append_label(std::string& out, std::string_view name, std::string_view value);
 
  private:
