@@ -16,8 +16,10 @@ seconds=${1:-15}
 shift || true
 case "$seconds" in '' | *[!0-9]*) echo "run.sh: seconds per target must be a number: $seconds" >&2; exit 2 ;; esac
 build=build-fuzz
+# Without -Werror: under clang's -Wpedantic libbpf's LIBBPF_OPTS macro warns
+# (GNU statement expression); the default build keeps warnings errors.
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGIO_FUZZ=ON -DBUILD_TESTING=OFF \
-  -DCGIO_WERROR=ON >/dev/null
+  -DCGIO_WERROR=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target cgio_fuzz
 built=$(date +%s)
 
