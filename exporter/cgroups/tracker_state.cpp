@@ -130,25 +130,33 @@ RestoredState replay_journal(std::string_view text) {
     const std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
     if (line.empty()) continue;
+    // Every field of a line is read before anything is applied: a line
+    // that does not read whole (cut, or not ours) changes no state and
+    // counts once, as unreadable.
     try {
       const json j = json::parse(line);
-      ++out.lines;
       if (j.contains("f")) {
-        SeriesState& s = series[key_of(j.at("k"))];
+        const uint64_t id = j.at("f").get<uint64_t>();
+        const SeriesKey key = key_of(j.at("k"));
         std::vector<uint64_t> finals[kCounterDomains];
         totals_of(j.at("t"), finals);
+        SeriesState& s = series[key];
         for (size_t d = 0; d < kCounterDomains; ++d) add_into(s.ended[d], finals[d]);
-        out.folded_ids.insert(j.at("f").get<uint64_t>());
+        out.folded_ids.insert(id);
       } else if (j.contains("u")) {
-        SeriesState& s = series[key_of(j.at("k"))];
-        if (j.at("first").get<bool>()) {
+        const uint64_t id = j.at("u").get<uint64_t>();
+        const SeriesKey key = key_of(j.at("k"));
+        const bool first = j.at("first").get<bool>();
+        const Clock::time_point at = first ? at_ns(j.at("at").get<int64_t>()) : Clock::time_point{};
+        SeriesState& s = series[key];
+        if (first) {
           for (size_t d = 0; d < kCounterDomains; ++d) s.instance_start[d] = s.ended[d];
           s.open = true;
           s.unit_ids.clear();
-          s.first_seen = at_ns(j.at("at").get<int64_t>());
+          s.first_seen = at;
           s.ended_at.reset();
         }
-        s.unit_ids.push_back(j.at("u").get<uint64_t>());
+        s.unit_ids.push_back(id);
       } else if (j.contains("e")) {
         EndedUnit u;
         u.key = key_of(j.at("e"));
@@ -164,12 +172,16 @@ RestoredState replay_journal(std::string_view text) {
         s.ended_at = u.ended;
         out.ended_units.push_back(std::move(u));
       } else if (j.contains("n")) {
-        SeriesState& s = series[key_of(j.at("n"))];
-        if (!s.open) s.ended_at = at_ns(j.at("at").get<int64_t>());
+        const SeriesKey key = key_of(j.at("n"));
+        const Clock::time_point at = at_ns(j.at("at").get<int64_t>());
+        SeriesState& s = series[key];
+        if (!s.open) s.ended_at = at;
       } else if (j.contains("x")) {
         series.erase(key_of(j.at("x")));
       } else if (j.contains("i")) {
-        series[key_of(j.at("i"))].info = info_of(j.at("info"));
+        const SeriesKey key = key_of(j.at("i"));
+        InfoLabels info = info_of(j.at("info"));
+        series[key].info = std::move(info);
       } else if (j.contains("s")) {
         SeriesState s;
         s.key = key_of(j.at("s"));
@@ -182,9 +194,10 @@ RestoredState replay_journal(std::string_view text) {
         s.info = info_of(j.at("info"));
         series[s.key] = std::move(s);
       } else {
-        --out.lines;
         ++out.unreadable;
+        continue;
       }
+      ++out.lines;
     } catch (const std::exception&) {
       ++out.unreadable;
     }
