@@ -6,13 +6,13 @@
 # written into the repository: new corpus entries go to
 # build-fuzz/corpus/<name>/, findings to build-fuzz/findings/<name>/.
 #   tests/fuzz/run.sh [seconds per target] [target names...]
-# Default: 15 s per target, every target (CI). A longer session, e.g. an
+# Default: 10 s per target, every target (CI). A longer session, e.g. an
 # hour on the journal: tests/fuzz/run.sh 3600 journal. To keep a finding as
 # a regression input, copy it into tests/fuzz/corpus/<name>/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$(date +%s)
-seconds=${1:-15}
+seconds=${1:-10}
 shift || true
 case "$seconds" in '' | *[!0-9]*) echo "run.sh: seconds per target must be a number: $seconds" >&2; exit 2 ;; esac
 build=build-fuzz
