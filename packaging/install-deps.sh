@@ -36,6 +36,7 @@ build=(
 tests=(
   googletest libgtest-dev
   clang-format                             # unit.format
+  libclang-rt-14-dev                       # tests/fuzz/run.sh: clang's libFuzzer and sanitizer runtimes
   curl util-linux iproute2                 # scrapes, findmnt/mountpoint, ss in scripts
   qemu-system-x86 busybox-static cpio      # the vm tier: Debian's 6.1 kernel under qemu
   liburing-dev libaio-dev                  # the trigger's io_uring and Linux AIO scenarios

@@ -167,7 +167,7 @@ class RecordFields final : public nlohmann::json_sax<nlohmann::json> {
   bool null() override { return value(Kind::other); }
   bool boolean(bool v) override {
     if (depth_ == 1 && key_ == Key::cgroup_v1) cgroup_v1 = v;
-    return value(Kind::other);
+    return value(Kind::boolean);
   }
   bool number_integer(number_integer_t) override { return value(Kind::other); }
   bool number_unsigned(number_unsigned_t v) override {
@@ -199,13 +199,14 @@ class RecordFields final : public nlohmann::json_sax<nlohmann::json> {
  private:
   static constexpr int kMaxDepth = 32;
   enum class Key { other, boot_id, cgroup_id, cgroup_v1 };
-  enum class Kind { other, string, unsigned_number };
+  enum class Kind { other, boolean, string, unsigned_number };
 
   // A top-level field's value: a later duplicate key replaces an earlier one.
   bool value(Kind kind) {
     if (depth_ == 1) {
       if (key_ == Key::boot_id && kind != Kind::string) boot_id.clear();
       if (key_ == Key::cgroup_id && kind != Kind::unsigned_number) cgroup_id.reset();
+      if (key_ == Key::cgroup_v1 && kind != Kind::boolean) cgroup_v1 = false;
     }
     return depth_ > 0;  // a bare top-level value is not a record
   }

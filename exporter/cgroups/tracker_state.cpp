@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "util/log.h"
 
@@ -61,6 +62,27 @@ Clock::time_point at_ns(int64_t v) {
   return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(v)));
 }
 
+// Numbers as the journal writes them: non-negative integers for ids and
+// counters, integers for times. nlohmann's get<> would convert a fraction
+// or an exponent with a cast (undefined behaviour beyond the type's range)
+// and a negative number by wrapping; such a line is not ours.
+uint64_t u64_of(const json& j) {
+  if (!j.is_number_unsigned()) throw std::invalid_argument("not a non-negative integer");
+  return j.get<uint64_t>();
+}
+int64_t i64_of(const json& j) {
+  const bool fits = j.is_number_unsigned() ? j.get<uint64_t>() <= uint64_t(INT64_MAX) : j.is_number_integer();
+  if (!fits) throw std::invalid_argument("not a 64-bit integer");
+  return j.get<int64_t>();
+}
+std::vector<uint64_t> u64s_of(const json& j) {
+  if (!j.is_array()) throw std::invalid_argument("not an array");
+  std::vector<uint64_t> out;
+  out.reserve(j.size());
+  for (const json& v : j) out.push_back(u64_of(v));
+  return out;
+}
+
 json key_json(const SeriesKey& k) {
   return json::array({enc(k.workload), enc(k.workload_id), enc(k.cgroup), enc(k.step)});
 }
@@ -75,7 +97,7 @@ json totals_json(std::span<const std::vector<uint64_t>> t) {
   return a;
 }
 void totals_of(const json& j, std::vector<uint64_t> (&out)[kCounterDomains]) {
-  for (size_t d = 0; d < kCounterDomains && d < j.size(); ++d) out[d] = j.at(d).get<std::vector<uint64_t>>();
+  for (size_t d = 0; d < kCounterDomains && d < j.size(); ++d) out[d] = u64s_of(j.at(d));
 }
 
 json info_json(const InfoLabels& info) {
@@ -130,32 +152,40 @@ RestoredState replay_journal(std::string_view text) {
     const std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
     if (line.empty()) continue;
+    // Every field of a line is read before anything is applied: a line
+    // that does not read whole (cut, or not ours) changes no state and
+    // counts once, as unreadable.
     try {
       const json j = json::parse(line);
-      ++out.lines;
       if (j.contains("f")) {
-        SeriesState& s = series[key_of(j.at("k"))];
+        const uint64_t id = u64_of(j.at("f"));
+        const SeriesKey key = key_of(j.at("k"));
         std::vector<uint64_t> finals[kCounterDomains];
         totals_of(j.at("t"), finals);
+        SeriesState& s = series[key];
         for (size_t d = 0; d < kCounterDomains; ++d) add_into(s.ended[d], finals[d]);
-        out.folded_ids.insert(j.at("f").get<uint64_t>());
+        out.folded_ids.insert(id);
       } else if (j.contains("u")) {
-        SeriesState& s = series[key_of(j.at("k"))];
-        if (j.at("first").get<bool>()) {
+        const uint64_t id = u64_of(j.at("u"));
+        const SeriesKey key = key_of(j.at("k"));
+        const bool first = j.at("first").get<bool>();
+        const Clock::time_point at = first ? at_ns(i64_of(j.at("at"))) : Clock::time_point{};
+        SeriesState& s = series[key];
+        if (first) {
           for (size_t d = 0; d < kCounterDomains; ++d) s.instance_start[d] = s.ended[d];
           s.open = true;
           s.unit_ids.clear();
-          s.first_seen = at_ns(j.at("at").get<int64_t>());
+          s.first_seen = at;
           s.ended_at.reset();
         }
-        s.unit_ids.push_back(j.at("u").get<uint64_t>());
+        s.unit_ids.push_back(id);
       } else if (j.contains("e")) {
         EndedUnit u;
         u.key = key_of(j.at("e"));
-        u.cgroup_id = j.at("id").get<uint64_t>();
-        u.first_seen = at_ns(j.at("fs").get<int64_t>());
-        u.ended = at_ns(j.at("at").get<int64_t>());
-        if (j.contains("after")) u.ended_after = at_ns(j.at("after").get<int64_t>());
+        u.cgroup_id = u64_of(j.at("id"));
+        u.first_seen = at_ns(i64_of(j.at("fs")));
+        u.ended = at_ns(i64_of(j.at("at")));
+        if (j.contains("after")) u.ended_after = at_ns(i64_of(j.at("after")));
         totals_of(j.at("t"), u.totals);
         u.info = info_of(j.at("info"));
         SeriesState& s = series[u.key];
@@ -164,27 +194,32 @@ RestoredState replay_journal(std::string_view text) {
         s.ended_at = u.ended;
         out.ended_units.push_back(std::move(u));
       } else if (j.contains("n")) {
-        SeriesState& s = series[key_of(j.at("n"))];
-        if (!s.open) s.ended_at = at_ns(j.at("at").get<int64_t>());
+        const SeriesKey key = key_of(j.at("n"));
+        const Clock::time_point at = at_ns(i64_of(j.at("at")));
+        SeriesState& s = series[key];
+        if (!s.open) s.ended_at = at;
       } else if (j.contains("x")) {
         series.erase(key_of(j.at("x")));
       } else if (j.contains("i")) {
-        series[key_of(j.at("i"))].info = info_of(j.at("info"));
+        const SeriesKey key = key_of(j.at("i"));
+        InfoLabels info = info_of(j.at("info"));
+        series[key].info = std::move(info);
       } else if (j.contains("s")) {
         SeriesState s;
         s.key = key_of(j.at("s"));
         totals_of(j.at("ended"), s.ended);
         totals_of(j.at("start"), s.instance_start);
         s.open = j.at("open").get<bool>();
-        s.unit_ids = j.at("ids").get<std::vector<uint64_t>>();
-        s.first_seen = at_ns(j.at("fs").get<int64_t>());
-        if (j.contains("at")) s.ended_at = at_ns(j.at("at").get<int64_t>());
+        s.unit_ids = u64s_of(j.at("ids"));
+        s.first_seen = at_ns(i64_of(j.at("fs")));
+        if (j.contains("at")) s.ended_at = at_ns(i64_of(j.at("at")));
         s.info = info_of(j.at("info"));
         series[s.key] = std::move(s);
       } else {
-        --out.lines;
         ++out.unreadable;
+        continue;
       }
+      ++out.lines;
     } catch (const std::exception&) {
       ++out.unreadable;
     }

@@ -93,6 +93,14 @@ std::vector<std::pair<std::string, std::string>> parse_environ(const std::string
   return out;
 }
 
+// `obj[key]` when it is a string, else "". The runtimes' state files are
+// read as found: a field of another type (nlohmann's value() throws on
+// one) is as good as absent.
+std::string string_field(const nlohmann::json& obj, const char* key) {
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 void add(InfoLabels& labels, std::string name, std::string value) {
   if (!value.empty()) labels.emplace_back(std::move(name), std::move(value));
 }
@@ -209,7 +217,7 @@ WorkloadInfo::Found WorkloadInfo::podman(const std::string& id) const {
     const auto doc = nlohmann::json::parse(*text, nullptr, false);
     if (!doc.is_array()) continue;
     for (const auto& c : doc) {
-      if (!c.is_object() || c.value("id", "") != id) continue;
+      if (!c.is_object() || string_field(c, "id") != id) continue;
       const auto names = c.find("names");
       if (names != c.end() && names->is_array() && !names->empty() && (*names)[0].is_string()) {
         add(f.labels, "name", (*names)[0].get<std::string>());
@@ -227,7 +235,7 @@ WorkloadInfo::Found WorkloadInfo::docker(const std::string& id) const {
   if (!text) return f;
   const auto doc = nlohmann::json::parse(*text, nullptr, false);
   if (!doc.is_object()) return f;
-  std::string name = doc.value("Name", "");
+  std::string name = string_field(doc, "Name");
   if (!name.empty() && name.front() == '/') name.erase(0, 1);
   add(f.labels, "name", name);
   f.complete = true;

@@ -299,5 +299,21 @@ TEST(TrackerState, ASnapshotHoldsTheSameStateAsTheJournalItReplaces) {
   ASSERT_TRUE(life.journal->snapshot(life.h.tracker->state(), true));
 }
 
+// Found by fuzzing: numbers the journal never writes (fractions, exponents,
+// negative ids) were converted by nlohmann's casts (undefined behaviour past
+// uint64) and wrapped; now such a line is unreadable and changes nothing.
+TEST(TrackerState, NumbersNotWrittenByTheJournalMakeALineUnreadable) {
+  const std::string k = R"(["slurm","7","/j",""])";
+  for (const std::string& line :
+       {R"({"f":1,"k":)" + k + R"(,"t":[[1e300],[],[]]})", R"({"f":1,"k":)" + k + R"(,"t":[[1.5],[],[]]})",
+        R"({"f":-1,"k":)" + k + R"(,"t":[[1],[],[]]})", R"({"n":)" + k + R"(,"at":18446744073709551615})"}) {
+    const RestoredState st = replay_journal(line + "\n");
+    EXPECT_EQ(st.unreadable, 1u) << line;
+    EXPECT_EQ(st.lines, 0u) << line;
+    EXPECT_TRUE(st.series.empty()) << line;
+    EXPECT_TRUE(st.folded_ids.empty()) << line;
+  }
+}
+
 }  // namespace
 }  // namespace cgio
