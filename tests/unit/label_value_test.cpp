@@ -18,7 +18,7 @@ namespace {
 std::string decode(const std::string& value) {
   std::string out;
   for (size_t i = 0; i < value.size(); ++i) {
-    if (value[i] == '\\' && i + 3 < value.size() + 0 && value[i + 1] == 'x') {
+    if (value[i] == '\\' && i + 3 < value.size() && value[i + 1] == 'x') {
       out.push_back(static_cast<char>(std::stoi(value.substr(i + 2, 2), nullptr, 16)));
       i += 3;
     } else {
