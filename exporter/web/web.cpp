@@ -103,7 +103,7 @@ struct WebServer::Impl {
   std::condition_variable flight_done;
   size_t in_flight = 0;
   std::atomic<bool> stopping{false};
-  bool shut_down = false;
+  std::atomic<bool> shut_down{false};
 
   struct Counters {
     std::atomic<uint64_t> accepted{0}, evicted{0}, refused{0}, timeouts{0}, tls_failures{0}, unauthorized{0},
