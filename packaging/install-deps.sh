@@ -30,6 +30,7 @@ build=(
   prometheus-cpp-dev libcivetweb-dev
   libboost-regex-dev                       # --cgroup.workload-pattern (named groups)
   nlohmann-json3-dev                       # the accounting file's restart scan (JSON)
+  libyaml-cpp-dev libssl-dev libcrypt-dev  # --web.config.file: YAML, TLS (OpenSSL 3), bcrypt (crypt_r)
 )
 tests=(
   googletest libgtest-dev
