@@ -32,6 +32,7 @@ build=(
   libsystemd-dev                           # socket activation and Type=notify readiness
   libboost-regex-dev                       # --cgroup.workload-pattern (named groups)
   nlohmann-json3-dev                       # the accounting file's restart scan (JSON)
+  libyaml-cpp-dev libcrypt-dev             # --web.config.file: YAML, bcrypt (crypt_r)
 )
 tests=(
   googletest libgtest-dev

@@ -42,7 +42,10 @@
 #include "maps/pin_dir.h"
 #include "util/log.h"
 #include "util/version.h"
+#include "web/basic_auth.h"
+#include "web/tls_context.h"
 #include "web/web.h"
+#include "web/web_config.h"
 
 #include "contracts/common.h"
 
@@ -288,6 +291,22 @@ Result<std::unique_ptr<WebServer>> bind_web(const Options& opts) {
   web.telemetry_path = opts.telemetry_path;
   web.gzip_level = opts.gzip_level;
   web.limits.max_connections = opts.max_connections;
+  if (!opts.web_config_file.empty()) {
+    auto config = load_web_config(opts.web_config_file);
+    if (!config) return std::move(config).error();
+    if (config->tls) {
+      auto contexts = TlsContexts::create(*config->tls);
+      if (!contexts) return std::move(contexts).error();
+      std::shared_ptr<TlsContexts> shared(std::move(*contexts));
+      web.tls = [shared] { return shared->current(); };
+    }
+    auto auth = std::make_shared<BasicAuth>(config->basic_auth_users);
+    if (auth->enabled()) web.authorize = [auth](std::string_view header) { return auth->allows(header); };
+    web.headers = config->headers;
+    log::info("web config loaded", {{"file", opts.web_config_file},
+                                    {"tls", config->tls ? "on" : "off"},
+                                    {"basic_auth_users", std::to_string(config->basic_auth_users.size())}});
+  }
   return WebServer::start(std::move(web));
 }
 

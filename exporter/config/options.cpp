@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "util/version.h"
+#include "web/web_config.h"
 
 namespace cgio {
 namespace {
@@ -195,6 +196,12 @@ constexpr Flag kFlags[] = {
      {},
      "Serve on the sockets systemd passes (socket activation) instead of --web.listen-address.",
      toggle<&Options::systemd_socket, true>},
+    {"web.config.file",
+     "path",
+     {},
+     "The exporter-toolkit web configuration file (the same file `promtool check web-config` accepts): TLS, "
+     "client certificates, basic auth, response headers. Certificates are re-read when their files change.",
+     into<&Options::web_config_file, non_empty>},
     {"web.max-connections", "n", "512",
      "Open connections at most. At the limit a new connection closes the one that has waited longest for a "
      "request, so a scrape always gets in.",
@@ -495,6 +502,12 @@ std::variant<Options, CliExit> parse_options(int argc, const char* const argv[],
 
   if (!opts.collector_vfs && !opts.collector_net) {
     return usage_error("every collector is disabled; nothing to export");
+  }
+  if (!opts.web_config_file.empty()) {
+    // Checked now so that a bad file is a usage error, before anything loads.
+    if (auto config = load_web_config(opts.web_config_file); !config) {
+      return CliExit{2, std::string(kProgram) + ": " + printable(config.error().message) + "\n", true};
+    }
   }
   if (!opts.accounting_file.empty() && opts.accounting_spool_file == opts.accounting_file) {
     return usage_error("--accounting.spool-file must not be the accounting file (the spool is replaced whole)");
