@@ -22,6 +22,7 @@
 #include "cgroups/tracker_state.h"
 #include "collectors/bpf_status.h"
 #include "collectors/cgroup_counters.h"
+#include "collectors/process.h"
 #include "collectors/scrape.h"
 #include "collectors/tracking_status.h"
 #include "collectors/web_status.h"
@@ -617,7 +618,10 @@ int run(const Options& opts) {
   {
     Exporter e{std::move(gathered.value()), std::move(counting.value()), nullptr, std::move(web.value())};
     e.scraper = start_serving(e.gathered, *e.counting);
-    e.scraper->add("web", std::make_shared<WebStatusCollector>([web = e.web.get()] { return web->stats(); }));
+    if (!opts.disable_exporter_metrics) {
+      e.scraper->add("process", std::make_shared<ProcessCollector>(opts.procfs));
+      e.scraper->add("web", std::make_shared<WebStatusCollector>([web = e.web.get()] { return web->stats(); }));
+    }
     e.web->serve([scraper = e.scraper](ExpositionWriter& out) { return scraper->write(out); });
     const std::string counted =
         std::to_string(e.counting->operations_counted) + "/" + std::to_string(wanted_operations(opts).size());

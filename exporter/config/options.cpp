@@ -202,6 +202,12 @@ constexpr Flag kFlags[] = {
      "The exporter-toolkit web configuration file (the same file `promtool check web-config` accepts): TLS, "
      "client certificates, basic auth, response headers. Certificates are re-read when their files change.",
      into<&Options::web_config_file, non_empty>},
+    {"web.disable-exporter-metrics",
+     {},
+     {},
+     "Leave out the exporter's own process_* and cgio_web_* metrics (cgio's counting health, cgio_bpf_*, "
+     "cgio_scrape_* and the accounting state, stays).",
+     toggle<&Options::disable_exporter_metrics, true>},
     {"web.max-connections", "n", "512",
      "Open connections at most. At the limit a new connection closes the one that has waited longest for a "
      "request, so a scrape always gets in.",

@@ -26,6 +26,7 @@ struct Options {
   std::vector<ListenAddress> listen_addresses;  // --web.listen-address, repeatable
   bool systemd_socket = false;                  // --web.systemd-socket
   size_t max_connections = 512;                 // --web.max-connections
+  bool disable_exporter_metrics = false;        // --web.disable-exporter-metrics
   std::string web_config_file;                  // --web.config.file; empty: plain HTTP, no auth
   std::string telemetry_path;
   int gzip_level = 0;  // 0: never compress

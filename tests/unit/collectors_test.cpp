@@ -1,12 +1,15 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <prometheus/text_serializer.h>
 
+#include <map>
 #include <set>
 #include <stdexcept>
 
 #include "collectors/bpf_status.h"
 #include "collectors/cgroup_counters.h"
+#include "collectors/process.h"
 #include "collectors/scrape.h"
 #include "fixture_tree.h"
 #include "maps/counter_source.h"
@@ -57,6 +60,46 @@ std::string render(const Scraper& s) {
   });
   s.write(out);
   return text;
+}
+
+// Every process_* value from a fixture /proc (tests/fixtures/procfs-process):
+// utime 250 + stime 150 ticks, starttime 123400 ticks after btime
+// 1764000000, vsize 104857600, rss 2560 pages, three descriptors, soft
+// limits 4096 files and an unlimited address space; the command name holds
+// spaces and parentheses.
+TEST(ProcessCollector, ReadsEveryValueFromProcfs) {
+  const ProcessCollector collector(CGIO_FIXTURES "/procfs-process");
+  std::map<std::string, double> got;
+  for (const auto& f : collector.Collect()) {
+    ASSERT_EQ(f.metric.size(), 1u) << f.name;
+    got[f.name] = f.type == prometheus::MetricType::Counter ? f.metric[0].counter.value : f.metric[0].gauge.value;
+  }
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  EXPECT_DOUBLE_EQ(got.at("process_cpu_seconds_total"), 400 / tick);
+  EXPECT_DOUBLE_EQ(got.at("process_start_time_seconds"), 1764000000 + 123400 / tick);
+  EXPECT_DOUBLE_EQ(got.at("process_virtual_memory_bytes"), 104857600);
+  EXPECT_DOUBLE_EQ(got.at("process_resident_memory_bytes"), 2560.0 * static_cast<double>(sysconf(_SC_PAGESIZE)));
+  EXPECT_DOUBLE_EQ(got.at("process_open_fds"), 3);
+  EXPECT_DOUBLE_EQ(got.at("process_max_fds"), 4096);
+  EXPECT_DOUBLE_EQ(got.at("process_virtual_memory_max_bytes"),
+                   static_cast<double>(std::numeric_limits<uint64_t>::max()));
+  EXPECT_EQ(got.size(), 7u);
+}
+
+TEST(ProcessCollector, AMissingProcfsIsAnError) {
+  const ProcessCollector collector("/nonexistent");
+  EXPECT_THROW(collector.Collect(), std::runtime_error);
+}
+
+// The running process: plausible values, a start time in the past.
+TEST(ProcessCollector, ReadsTheRunningProcess) {
+  const ProcessCollector collector("/proc");
+  std::map<std::string, double> got;
+  for (const auto& f : collector.Collect()) got[f.name] = f.metric[0].gauge.value + f.metric[0].counter.value;
+  EXPECT_GT(got.at("process_resident_memory_bytes"), 1e6);
+  EXPECT_GE(got.at("process_open_fds"), 3);
+  EXPECT_LT(got.at("process_start_time_seconds"), static_cast<double>(time(nullptr)) + 1);
+  EXPECT_GT(got.at("process_start_time_seconds"), static_cast<double>(time(nullptr)) - 86400 * 30);
 }
 
 TEST(SumPercpu, AddsEveryCpuCopyFieldByField) {

@@ -89,6 +89,7 @@ TEST(Options, EveryTableRowIsParsedAndInHelp) {
       {"web.listen-address", {{}, "--web.listen-address=127.0.0.1:1"}},
       {"web.systemd-socket", {{}, "--web.systemd-socket"}},
       {"web.max-connections", {{}, "--web.max-connections=2"}},
+      {"web.disable-exporter-metrics", {{}, "--web.disable-exporter-metrics"}},
       {"web.config.file", {{}, "--web.config.file=" CGIO_FIXTURES "/web_config/valid_empty.yml"}},
       {"web.telemetry-path", {{}, "--web.telemetry-path=/m"}},
       {"web.gzip-level", {{}, "--web.gzip-level=9"}},
