@@ -2,7 +2,9 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/magic.h>
 #include <malloc.h>
+#include <sys/vfs.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <algorithm>
@@ -106,7 +108,14 @@ int print_plan(const Options& opts) {
     std::fprintf(stderr, "cgio_exporter: %s\n", kernel.error().c_str());
     return 1;
   }
-  if (!kernel->btf) std::fprintf(stderr, "cgio_exporter: %s\n", kernel->btf_error.c_str());
+  if (!kernel->btf) {
+    // The exporter would not start without BTF; neither is there a plan.
+    std::fprintf(stderr,
+                 "cgio_exporter: kernel BTF is required (CO-RE relocation and prototype checks); give "
+                 "--bpf.btf-path: %s\n",
+                 kernel->btf_error.c_str());
+    return 1;
+  }
   const KernelFacts facts = kernel_facts(*kernel);  // no probe: nothing is loaded
   const auto plan = make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type);
   std::fputs(render_plan(plan, facts, opts.probe_type).c_str(), stdout);
@@ -185,6 +194,17 @@ struct Gathered {
 
 Result<Gathered> gather(const Options& opts) {
   Gathered g;
+  if (!opts.cgroup2_root.empty()) {
+    // A given root must be a cgroup2 mount (or a bind mount of one, as in
+    // a container): anything else would only warn at every walk.
+    struct statfs fs {};
+    if (statfs(opts.cgroup2_root.c_str(), &fs) != 0) {
+      return bad_input("--path.cgroup2 " + opts.cgroup2_root + ": " + std::strerror(errno));
+    }
+    if (fs.f_type != CGROUP2_SUPER_MAGIC) {
+      return bad_input("--path.cgroup2 " + opts.cgroup2_root + " is not a cgroup2 filesystem");
+    }
+  }
   auto caps = effective_capabilities(opts.procfs);
   if (!caps) return caps.error().context("cannot check capabilities");
   if (auto ok = check_bpf_capabilities(*caps); !ok) return ok.error();

@@ -6,6 +6,7 @@
 
 namespace cgio {
 namespace {
+constexpr int kCapDacReadSearch = 2;
 constexpr int kCapSysAdmin = 21;
 constexpr int kCapPerfmon = 38;
 constexpr int kCapBpf = 39;
@@ -28,11 +29,19 @@ Result<uint64_t> effective_capabilities(const std::string& procfs) {
 }
 
 Result<void> check_bpf_capabilities(uint64_t effective) {
-  if (has(effective, kCapSysAdmin)) return {};
+  if (has(effective, kCapSysAdmin) || (has(effective, kCapBpf) && has(effective, kCapPerfmon))) {
+    if (has(effective, kCapDacReadSearch)) return {};
+    // Even root needs it: tracefs and cgroup file handles are read with it,
+    // and without it file I/O counting would silently not attach.
+    return Error{
+        "missing capability CAP_DAC_READ_SEARCH: reading tracepoint ids in tracefs and resolving cgroup "
+        "file handles needs it; grant it (systemd AmbientCapabilities=CAP_BPF CAP_PERFMON "
+        "CAP_DAC_READ_SEARCH)",
+        0, ErrorKind::permission};
+  }
   std::string missing;
   if (!has(effective, kCapBpf)) missing = "CAP_BPF";
   if (!has(effective, kCapPerfmon)) missing += std::string(missing.empty() ? "" : " and ") + "CAP_PERFMON";
-  if (missing.empty()) return {};
   return Error{"missing capability " + missing +
                    ": loading BPF programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); run "
                    "cgio_exporter as root or grant them, e.g. systemd AmbientCapabilities=CAP_BPF "

@@ -38,9 +38,15 @@ TEST(PtRegsOffset, AcceptsOnlyRegistersNearTheTopOfTheStack) {
 }
 
 TEST(Privileges, CapabilityCombinations) {
-  constexpr uint64_t sys_admin = 1ull << 21, perfmon = 1ull << 38, bpf = 1ull << 39;
-  EXPECT_TRUE(check_bpf_capabilities(sys_admin));
-  EXPECT_TRUE(check_bpf_capabilities(bpf | perfmon));
+  constexpr uint64_t dac = 1ull << 2, sys_admin = 1ull << 21, perfmon = 1ull << 38, bpf = 1ull << 39;
+  EXPECT_TRUE(check_bpf_capabilities(sys_admin | dac));
+  EXPECT_TRUE(check_bpf_capabilities(bpf | perfmon | dac));
+  for (const uint64_t without_dac : {sys_admin, bpf | perfmon, sys_admin | bpf | perfmon}) {
+    auto r = check_bpf_capabilities(without_dac);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("missing capability CAP_DAC_READ_SEARCH:"), std::string::npos)
+        << r.error().message;
+  }
   auto none = check_bpf_capabilities(0);
   ASSERT_FALSE(none);
   EXPECT_NE(none.error().message.find("missing capability CAP_BPF and CAP_PERFMON"), std::string::npos);
