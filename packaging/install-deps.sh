@@ -43,6 +43,7 @@ tests=(
   liburing-dev libaio-dev                  # the trigger's io_uring and Linux AIO scenarios
   slurm-wlm munge                          # e2e.slurm: a one-node cluster on localhost (its own munge key)
   podman runc                              # e2e.containers: rootful podman with runc, cgroupfs manager
+  systemd                                  # unit.systemd_unit: systemd-analyze verify and security (not started)
   apache2-utils                            # e2e.web_robustness: ab's concurrent keep-alive scrapes
   fio nginx e2fsprogs strace jq            # e2e.real_tools: fio's engines on tmpfs and a loop-mounted
                                            # ext4, nginx sendfile, cp checked against strace, fio's JSON
