@@ -16,8 +16,9 @@ build=build-sanitize
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON \
   -DCGIO_SANITIZE=address,undefined -DCGIO_WERROR=ON
 # Only what the two tiers run (the exporter and the trigger come with the
-# live tests), not the benchmarks: CI time.
-cmake --build "$build" -j"$(nproc)" --target cgio_unit_tests cgio_live_tests
+# live tests), the fuzz targets' corpus replays (unit.fuzz_replay_*), not
+# the benchmarks: CI time.
+cmake --build "$build" -j"$(nproc)" --target cgio_unit_tests cgio_live_tests cgio_fuzz
 
 reports="$PWD/$build/sanitizer-reports"
 rm -rf "$reports"
