@@ -44,7 +44,8 @@ tests=(
   slurm-wlm munge                          # e2e.slurm: a one-node cluster on localhost (its own munge key)
   podman runc                              # e2e.containers: rootful podman with runc, cgroupfs manager
   systemd                                  # unit.systemd_unit: systemd-analyze verify and security (not started)
-  apache2-utils                            # e2e.web_robustness: ab's concurrent keep-alive scrapes
+  apache2-utils                            # e2e.web_robustness: ab; e2e.prometheus_tls: htpasswd (bcrypt)
+  openssl                                  # e2e.prometheus_tls: the test CA and certificates
   fio nginx e2fsprogs strace jq            # e2e.real_tools: fio's engines on tmpfs and a loop-mounted
                                            # ext4, nginx sendfile, cp checked against strace, fio's JSON
                                            # (where an init system runs, Debian's nginx package also
