@@ -252,7 +252,13 @@ class Session final : public SessionBase {
     }
     net::post(server_.pool, [self = me(), req = parser_->release()]() mutable {
       const bool keep = self->respond(req);
-      WebServer::Impl& server = self->server_;
+      // The slot is free before the connection may read its next request:
+      // a keep-alive client asks again as soon as it has the answer.
+      {
+        std::lock_guard lock(self->server_.flight_mutex);
+        --self->server_.in_flight;
+        self->server_.flight_done.notify_all();
+      }
       net::post(self->lowest().get_executor(), [self, keep] {
         if (keep && !self->server_.stopping) {
           self->read_request();
@@ -260,10 +266,6 @@ class Session final : public SessionBase {
           self->close();
         }
       });
-      self.reset();
-      std::lock_guard lock(server.flight_mutex);
-      --server.in_flight;
-      server.flight_done.notify_all();
     });
   }
 
