@@ -27,6 +27,7 @@ build=(
   build-essential cmake pkg-config git
   clang llvm bpftool                       # BPF objects and their skeletons
   libbpf-dev libelf-dev zlib1g-dev
+  libcap-dev                               # capability names; dropping them after start-up
   prometheus-cpp-dev libcivetweb-dev
   libboost-regex-dev                       # --cgroup.workload-pattern (named groups)
   nlohmann-json3-dev                       # the accounting file's restart scan (JSON)

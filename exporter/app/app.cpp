@@ -23,6 +23,7 @@
 #include "collectors/cgroup_counters.h"
 #include "collectors/scrape.h"
 #include "collectors/tracking_status.h"
+#include "kernel/capabilities.h"
 #include "kernel/kernel.h"
 #include "kernel/mounts.h"
 #include "kernel/privileges.h"
@@ -584,6 +585,12 @@ int run(const Options& opts) {
     Exporter e{std::move(gathered.value()), std::move(counting.value()), nullptr, std::move(web.value())};
     e.scraper = start_serving(e.gathered, *e.counting);
     e.web->serve([scraper = e.scraper](ExpositionWriter& out) { return scraper->write(out); });
+    // Everything that needs privilege is done: programs attached, links
+    // pinned, maps and the event ring open, the port bound.
+    if (auto dropped = drop_unneeded_capabilities(opts.capabilities_keep, e.gathered.kernel.version, opts.procfs);
+        !dropped) {
+      return failed(dropped.error());
+    }
     const std::string counted =
         std::to_string(e.counting->operations_counted) + "/" + std::to_string(wanted_operations(opts).size());
     log::info("ready", {{"address", opts.listen_address.display(e.web->port())},
