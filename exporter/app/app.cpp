@@ -2,7 +2,9 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/magic.h>
 #include <malloc.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include <algorithm>
 #include <csignal>
@@ -101,6 +103,12 @@ int print_plan(const Options& opts) {
     std::fprintf(stderr, "cgio_exporter: %s\n", kernel.error().c_str());
     return 1;
   }
+  // A BTF that was asked for and cannot be read is the operator's error:
+  // the plan printed without it would not be this kernel's.
+  if (!kernel->btf && !opts.btf_path.empty()) {
+    std::fprintf(stderr, "cgio_exporter: %s\n", kernel->btf_error.c_str());
+    return 2;
+  }
   if (!kernel->btf) std::fprintf(stderr, "cgio_exporter: %s\n", kernel->btf_error.c_str());
   const KernelFacts facts = kernel_facts(*kernel);  // no probe: nothing is loaded
   const auto plan = make_plan(wanted_operations(opts), catalogue(), facts, opts.probe_type);
@@ -180,6 +188,14 @@ struct Gathered {
 
 Result<Gathered> gather(const Options& opts) {
   Gathered g;
+  // Bad input first (no root needed to be told): a --path.cgroup2 that is
+  // not a cgroup2 mount would be accepted and warn on every walk.
+  if (const std::string& root = opts.cgroup2_root; !root.empty()) {
+    struct statfs fs {};
+    if (statfs(root.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC) {
+      return bad_input("--path.cgroup2 " + root + " is not a cgroup2 mount (missing, a file, or another filesystem)");
+    }
+  }
   auto caps = effective_capabilities(opts.procfs);
   if (!caps) return caps.error().context("cannot check capabilities");
   if (auto ok = check_bpf_capabilities(*caps); !ok) return ok.error();
