@@ -30,6 +30,7 @@ build=(
   prometheus-cpp-dev                       # the exporter's own small metric families
   libboost-dev libssl-dev                  # the HTTP server: Boost.Beast/Asio, TLS with OpenSSL 3
   libsystemd-dev                           # socket activation and Type=notify readiness
+  libcap-dev                               # capability names; dropping them after start-up
   libboost-regex-dev                       # --cgroup.workload-pattern (named groups)
   nlohmann-json3-dev                       # the accounting file's restart scan (JSON)
   libyaml-cpp-dev libcrypt-dev             # --web.config.file: YAML, bcrypt (crypt_r)

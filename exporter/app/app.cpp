@@ -28,6 +28,7 @@
 #include "collectors/scrape.h"
 #include "collectors/tracking_status.h"
 #include "collectors/web_status.h"
+#include "kernel/capabilities.h"
 #include "kernel/kernel.h"
 #include "kernel/mounts.h"
 #include "kernel/privileges.h"
@@ -643,6 +644,12 @@ int run(const Options& opts) {
       e.scraper->add("web", std::make_shared<WebStatusCollector>([web = e.web.get()] { return web->stats(); }));
     }
     e.web->serve([scraper = e.scraper](ExpositionWriter& out) { return scraper->write(out); });
+    // Everything that needs privilege is done: programs attached, links
+    // pinned, maps and the event ring open, the port bound.
+    if (auto dropped = drop_unneeded_capabilities(opts.capabilities_keep, e.gathered.kernel.version, opts.procfs);
+        !dropped) {
+      return failed(dropped.error());
+    }
     const std::string counted =
         std::to_string(e.counting->operations_counted) + "/" + std::to_string(wanted_operations(opts).size());
     log::info("ready", {{"address", joined(e.web->bound())},

@@ -97,6 +97,8 @@ Result<std::optional<ProbeType>> probe_type(std::string_view v) {
   return bad_input("use auto, fentry, kprobe or tracepoint");
 }
 
+Result<CapabilityKeep> capabilities_keep(std::string_view v) { return parse_capability_keep(v); }
+
 Result<AggregateMode> aggregate_mode(std::string_view v) {
   if (auto mode = parse_aggregate_mode(v)) return *mode;
   return bad_input("use unit, step or leaf");
@@ -319,6 +321,13 @@ constexpr Flag kFlags[] = {
      "Remove what --bpf.pin-path and --bpf.state-file hold (the pinned programs detach, their counters are freed), "
      "then exit. For uninstalling, or to start again from zero.",
      toggle<&Options::unpin, true>},
+    {"capabilities.keep", "caps", "auto",
+     "Capabilities kept once the programs are attached and pinned; every other one is dropped from every thread "
+     "(effective, permitted, inheritable, ambient and bounding sets) and no_new_privs is set. auto: what the "
+     "running exporter uses on this kernel (cap_dac_read_search, cap_sys_ptrace, and cap_bpf before Linux 6.5 with "
+     "kernel.unprivileged_bpf_disabled set); all: keep every capability; none: drop them all; or a comma-separated "
+     "list of names (cap_bpf,cap_dac_read_search) kept exactly, as ebpf_exporter's flag of that name.",
+     into<&Options::capabilities_keep, capabilities_keep>},
     {"log.level", "level", "info", "Only log messages with the given severity or above: debug, info, warn, error.",
      into<&Options::log_level, log_level>},
     {"path.procfs", "dir", "/proc", "procfs mount point.", into<&Options::procfs, non_empty>},

@@ -13,6 +13,7 @@
 
 #include "cgroups/cgroup_setup.h"
 #include "cgroups/workloads.h"
+#include "kernel/capabilities.h"
 #include "kernel/probe_type.h"
 #include "util/log.h"
 #include "util/result.h"
@@ -56,6 +57,8 @@ struct Options {
   std::string pin_path;    // empty: nothing pinned ("none")
   std::string state_file;  // the tracker's state beside the pins
   bool unpin = false;      // --bpf.unpin: remove the pinned state and exit
+
+  CapabilityKeep capabilities_keep;  // what is kept once counting runs (kernel/capabilities.h)
 
   bool operator==(const Options&) const = default;
 };

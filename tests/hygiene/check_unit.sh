@@ -4,13 +4,16 @@
 # security --offline` rates its exposure at most MAX (lower is tighter; a
 # root service needing CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN in its bounding set
 # cannot reach the 1-2 of services that need none).
-#   check_unit.sh <unit file> <cgio_exporter> <max exposure, e.g. 3.5>
+# With a drop-in, the unit as that drop-in changes it is checked.
+#   check_unit.sh <unit file> <cgio_exporter> <max exposure, e.g. 3.5> [drop-in]
 set -euo pipefail
-unit=$1 exporter=$2 max=$3
+unit=$1 exporter=$2 max=$3 dropin=${4:-}
 command -v systemd-analyze >/dev/null || { echo "FAIL: systemd-analyze not found (package systemd)"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sed "s|^ExecStart=[^ ]*|ExecStart=$exporter|" "$unit" >"$work/cgio-exporter.service"
+# A drop-in's [Service] lines apply after the unit's: appended, they do the same.
+[ -z "$dropin" ] || cat "$dropin" >>"$work/cgio-exporter.service"
 if ! systemd-analyze verify "$work/cgio-exporter.service" >"$work/verify" 2>&1; then
   cat "$work/verify"
   echo "FAIL: systemd-analyze verify"

@@ -114,6 +114,7 @@ TEST(Options, EveryTableRowIsParsedAndInHelp) {
       {"bpf.pin-path", {{}, "--bpf.pin-path=none"}},
       {"bpf.state-file", {{}, "--bpf.state-file=/tmp/state"}},
       {"bpf.unpin", {{}, "--bpf.unpin"}},
+      {"capabilities.keep", {{}, "--capabilities.keep=cap_bpf,cap_dac_read_search"}},
       {"log.level", {{}, "--log.level=error"}},
       {"path.procfs", {{}, "--path.procfs=/host/proc"}},
       {"path.cgroup2", {{}, "--path.cgroup2=/c"}},

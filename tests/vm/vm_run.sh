@@ -93,8 +93,12 @@ for bin in "$exporter" "$trigger" "$tests"; do
   strip --strip-debug -o "$root/opt/cgio/$(basename "$bin")" "$bin"
   chmod 0755 "$root/opt/cgio/$(basename "$bin")"
 done
+# setpriv (util-linux): a live test runs the exporter as nobody with ambient
+# capabilities, as the README tells operators to.
+setpriv=$(command -v setpriv) || unavailable "setpriv not found (Debian package util-linux)"
+install -m 0755 "$setpriv" "$root/usr/bin/setpriv"
 # Libraries and the loader where ldd finds them, symlinks followed.
-for lib in $(ldd "$exporter" "$trigger" "$tests" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' | sort -u); do
+for lib in $(ldd "$exporter" "$trigger" "$tests" "$setpriv" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' | sort -u); do
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
 done
