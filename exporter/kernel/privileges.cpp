@@ -49,4 +49,21 @@ Result<void> check_bpf_capabilities(uint64_t effective) {
                0, ErrorKind::permission};
 }
 
+std::string perf_event_refusal_hint(int err, int paranoid, uint64_t effective) {
+  if ((err != EACCES && err != EPERM) || paranoid <= 2 || has(effective, kCapSysAdmin)) return "";
+  return "kernel.perf_event_paranoid is " + std::to_string(paranoid) +
+         ", which on Debian's and Ubuntu's kernels lets only CAP_SYS_ADMIN open the perf events kprobe and "
+         "tracepoint programs attach through; set sysctl kernel.perf_event_paranoid=2 or use "
+         "--bpf.probe-type=fentry";
+}
+
+std::string perf_event_refusal_hint(int err, const std::string& procfs) {
+  if (err != EACCES && err != EPERM) return "";
+  std::ifstream in(procfs + "/sys/kernel/perf_event_paranoid");
+  int paranoid = 0;
+  if (!(in >> paranoid)) return "";
+  auto caps = effective_capabilities(procfs);
+  return perf_event_refusal_hint(err, paranoid, caps ? *caps : 0);
+}
+
 }  // namespace cgio

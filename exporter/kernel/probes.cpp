@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 
+#include "kernel/privileges.h"
 #include "util/bpf_handles.h"
 
 namespace cgio {
@@ -60,7 +61,10 @@ Result<Fd> perf_kprobe(int prog_fd, int pmu_type, const std::string& function, b
   attr.config2 = 0;
   Fd pfd(static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
   if (!pfd.valid()) {
-    return errno_error(std::string(ret ? "kretprobe" : "kprobe") + " on " + function + " refused", errno);
+    const int err = errno;
+    Error e = errno_error(std::string(ret ? "kretprobe" : "kprobe") + " on " + function + " refused", err);
+    if (std::string hint = perf_event_refusal_hint(err); !hint.empty()) e.message += " (" + hint + ")";
+    return e;
   }
   if (ioctl(pfd.get(), PERF_EVENT_IOC_SET_BPF, prog_fd) != 0) {
     return errno_error("attaching a kprobe program to " + function + " refused", errno);

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "kernel/mounts.h"
+#include "kernel/privileges.h"
 #include "util/log.h"
 
 namespace cgio {
@@ -66,7 +67,12 @@ Result<Fd> Tracefs::open_perf_event(const std::string& category_event) {
   attr.config = *id;
   Fd pfd(static_cast<int>(
       syscall(SYS_perf_event_open, &attr, -1 /* any pid */, 0 /* cpu */, -1 /* group */, PERF_FLAG_FD_CLOEXEC)));
-  if (!pfd.valid()) return errno_error("perf_event_open for tracepoint " + category_event, errno);
+  if (!pfd.valid()) {
+    const int err = errno;
+    Error e = errno_error("perf_event_open for tracepoint " + category_event, err);
+    if (std::string hint = perf_event_refusal_hint(err); !hint.empty()) e.message += " (" + hint + ")";
+    return e;
+  }
   return pfd;
 }
 

@@ -282,14 +282,16 @@ CpuExclusion::~CpuExclusion() {
   sched_setaffinity(0, sizeof set, &set);
 }
 
-uint64_t vm_rss_kib(pid_t pid) {
-  const std::string v = first_value("/proc/" + std::to_string(pid) + "/status", "VmRSS");  // "33348 kB"
+uint64_t status_kib(pid_t pid, const std::string& field) {
+  const std::string v = first_value("/proc/" + std::to_string(pid) + "/status", field);  // "33348 kB"
   try {
     return std::stoull(v);
   } catch (...) {
     return 0;
   }
 }
+
+uint64_t vm_rss_kib(pid_t pid) { return status_kib(pid, "VmRSS"); }
 
 // --- HTTP ---------------------------------------------------------------------
 

@@ -136,6 +136,8 @@ class CpuExclusion {
 
 // VmRSS of a process, in KiB (0 when unreadable).
 uint64_t vm_rss_kib(pid_t pid);
+// A field of /proc/<pid>/status in KiB (VmRSS, RssAnon, RssFile, ...), 0 if absent.
+uint64_t status_kib(pid_t pid, const std::string& field);
 
 // --- HTTP ---------------------------------------------------------------------
 

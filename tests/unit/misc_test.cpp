@@ -1,4 +1,9 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
 
 #include "contracts/common.h"
 #include "maps/lost_updates.h"
@@ -55,6 +60,34 @@ TEST(Privileges, CapabilityCombinations) {
   ASSERT_FALSE(no_perfmon);
   EXPECT_NE(no_perfmon.error().message.find("missing capability CAP_PERFMON:"), std::string::npos)
       << no_perfmon.error().message;
+}
+
+TEST(Privileges, PerfEventParanoidThreeIsNamedWhenItIsWhyPerfEventOpenFailed) {
+  constexpr uint64_t sys_admin = 1ull << 21, perfmon = 1ull << 38, bpf = 1ull << 39;
+  const std::string hint = perf_event_refusal_hint(EACCES, 3, bpf | perfmon);
+  EXPECT_NE(hint.find("kernel.perf_event_paranoid is 3"), std::string::npos) << hint;
+  EXPECT_NE(hint.find("sysctl kernel.perf_event_paranoid=2"), std::string::npos) << hint;
+  EXPECT_EQ(perf_event_refusal_hint(EPERM, 4, 0).find("kernel.perf_event_paranoid is 4"), 0u);
+  EXPECT_EQ(perf_event_refusal_hint(EACCES, 2, bpf | perfmon), "") << "2 is what CAP_PERFMON is enough for";
+  EXPECT_EQ(perf_event_refusal_hint(EACCES, 3, sys_admin), "") << "CAP_SYS_ADMIN passes the patch";
+  EXPECT_EQ(perf_event_refusal_hint(ENOENT, 3, bpf | perfmon), "") << "not a refusal";
+}
+
+TEST(Privileges, PerfEventParanoidIsReadFromProcfs) {
+  const std::filesystem::path root =
+      std::filesystem::temp_directory_path() / ("cgio-paranoid-" + std::to_string(getpid()));
+  std::filesystem::create_directories(root / "sys/kernel");
+  std::filesystem::create_directories(root / "self");
+  std::ofstream(root / "sys/kernel/perf_event_paranoid") << "3\n";
+  std::ofstream(root / "self/status") << "Name:\tx\nCapEff:\t000000c000000004\n";
+  EXPECT_NE(perf_event_refusal_hint(EACCES, root.string()).find("is 3"), std::string::npos);
+  std::ofstream(root / "self/status") << "Name:\tx\nCapEff:\t000000c000200004\n";
+  EXPECT_EQ(perf_event_refusal_hint(EACCES, root.string()), "") << "with CAP_SYS_ADMIN";
+  std::ofstream(root / "sys/kernel/perf_event_paranoid") << "2\n";
+  std::ofstream(root / "self/status") << "Name:\tx\nCapEff:\t000000c000000004\n";
+  EXPECT_EQ(perf_event_refusal_hint(EACCES, root.string()), "");
+  EXPECT_EQ(perf_event_refusal_hint(EACCES, "/nonexistent"), "");
+  std::filesystem::remove_all(root);
 }
 
 TEST(Privileges, ReadsCapEffFromProcfs) {
