@@ -57,7 +57,7 @@ CgroupCountersCollector::Stats CgroupCountersCollector::collect(ExpositionWriter
       }
     }
   }
-  return {agg.unknown.size(), snapshot_.keys.size()};
+  return {agg.unknown.size(), snapshot_.keys.size(), source_->capacity()};
 }
 
 }  // namespace cgio

@@ -47,6 +47,7 @@ class CgroupCountersCollector {
   struct Stats {
     size_t unresolved = 0;  // ids with no known cgroup
     size_t map_entries = 0;
+    size_t map_capacity = 0;  // 0: not known
   };
   // One scrape's families. The map is read and aggregated before anything
   // is written, so a failure (std::runtime_error) leaves no half-written

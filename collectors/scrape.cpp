@@ -46,7 +46,7 @@ bool Scraper::write(ExpositionWriter& out) const {
     double seconds;
   };
   std::vector<Timing> timings;
-  std::vector<std::pair<std::string, size_t>> unresolved, entries;
+  std::vector<std::pair<std::string, size_t>> unresolved, entries, capacity;
   const auto failed = [&](const std::string& name, const char* what) {
     log::error("collector failed", {{"collector", name}, {"err", what}});
     std::lock_guard lock(mutex_);
@@ -59,6 +59,7 @@ bool Scraper::write(ExpositionWriter& out) const {
       const auto stats = c->collect(out);
       unresolved.emplace_back(c->name(), stats.unresolved);
       entries.emplace_back(c->name(), stats.map_entries);
+      if (stats.map_capacity != 0) capacity.emplace_back(c->name(), stats.map_capacity);
     } catch (const std::exception& e) {
       failed(c->name(), e.what());
     }
@@ -94,6 +95,14 @@ bool Scraper::write(ExpositionWriter& out) const {
              "gauge");
   for (const auto& [name, n] : entries)
     out.sample("cgio_bpf_map_entries", by("map", name), "", static_cast<uint64_t>(n));
+  if (!capacity.empty()) {
+    out.family("cgio_bpf_map_capacity",
+               "Entries a counter map can hold (--bpf.map-entries); past it new cgroups' updates are lost and "
+               "counted in cgio_bpf_map_full_total.",
+               "gauge");
+  }
+  for (const auto& [name, n] : capacity)
+    out.sample("cgio_bpf_map_capacity", by("map", name), "", static_cast<uint64_t>(n));
   out.family("cgio_scrape_duration_seconds", "Time each collector took in this scrape, writing included.", "gauge");
   for (const auto& t : timings) out.sample("cgio_scrape_duration_seconds", by("collector", t.collector), "", t.seconds);
   out.family("cgio_scrape_errors_total", "Scrapes in which a collector failed and reported nothing.", "counter");

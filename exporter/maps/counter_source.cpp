@@ -26,6 +26,9 @@ PerCpuHashSource::PerCpuHashSource(int map_fd, size_t fields, unsigned possible_
   const size_t per_entry = fields_ * sizeof(uint64_t) * ncpus_;
   batch_entries_ = batch_entries != 0 ? batch_entries
                                       : static_cast<uint32_t>(std::clamp<size_t>((256u << 10) / per_entry, 64, 4096));
+  bpf_map_info info{};
+  __u32 len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd_, &info, &len) == 0) capacity_ = info.max_entries;
 }
 
 void PerCpuHashSource::append(CounterSnapshot& out, const uint64_t* key, const uint64_t* percpu) const {

@@ -32,6 +32,8 @@ class CounterSource {
     if (auto r = read(s); !r) return std::move(r).error();
     return s;
   }
+  // Entries the map can hold (0: not known).
+  virtual size_t capacity() const { return 0; }
 };
 
 // Adds `ncpus` consecutive per-CPU copies of a value of percpu.size() / ncpus
@@ -51,6 +53,7 @@ class PerCpuHashSource final : public CounterSource {
                    uint32_t batch_entries = 0);
   using CounterSource::read;
   Result<void> read(CounterSnapshot& out) override;
+  size_t capacity() const override { return capacity_; }
 
  private:
   Result<void> read_batched(CounterSnapshot& out);
@@ -64,6 +67,7 @@ class PerCpuHashSource final : public CounterSource {
   std::mutex mutex_;
   bool batch_ = true;
   uint32_t batch_entries_;
+  size_t capacity_ = 0;
   std::vector<uint64_t> key_buf_, value_buf_;
 };
 

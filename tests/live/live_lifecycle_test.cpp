@@ -102,6 +102,8 @@ TEST_F(LiveLifecycle, FullMapLosesUpdatesVisiblyNotSilently) {
   const double full_before = find_sample(before, "cgio_bpf_map_full_total", {{"map", "vfs"}}).value_or(-1);
   const double lost_before = lost_updates(before, "vfs", &before_detail);
   ASSERT_GE(full_before, 0);
+  EXPECT_EQ(value_of(before, "cgio_bpf_map_capacity", {{"map", "vfs"}}), 1.0) << "--bpf.map-entries, exported";
+  EXPECT_EQ(value_of(before, "cgio_bpf_map_entries", {{"map", "vfs"}}), 1.0) << "so the map reads as full";
 
   TestCgroup second("full-b");
   constexpr int reads = 500;

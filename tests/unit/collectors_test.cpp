@@ -33,7 +33,9 @@ class FixedSource final : public CounterSource {
     out = snapshot_;
     return {};
   }
+  size_t capacity() const override { return capacity_; }
   bool fail_ = false;
+  size_t capacity_ = 0;
 
  private:
   CounterSnapshot snapshot_;
@@ -355,9 +357,10 @@ TEST(Scraper, FailureIsCountedAndOtherCollectorsStillReport) {
   auto broken = std::make_shared<FixedSource>(snap);
   broken->fail_ = true;
   Scraper all;
-  all.add(std::make_shared<CgroupCountersCollector>("good", CounterDomain::vfs,
-                                                    std::vector<MetricSpec>{{"y_total", "Y.", {{{}, 0}}}},
-                                                    std::make_shared<FixedSource>(snap), tracker, hierarchy));
+  auto good = std::make_shared<FixedSource>(snap);
+  good->capacity_ = 512;
+  all.add(std::make_shared<CgroupCountersCollector>(
+      "good", CounterDomain::vfs, std::vector<MetricSpec>{{"y_total", "Y.", {{{}, 0}}}}, good, tracker, hierarchy));
   all.add(std::make_shared<CgroupCountersCollector>(
       "broken", CounterDomain::vfs, std::vector<MetricSpec>{{"z_total", "Z.", {{{}, 0}}}}, broken, tracker, hierarchy));
   all.add("bad", std::make_shared<Throwing>());
@@ -370,6 +373,8 @@ TEST(Scraper, FailureIsCountedAndOtherCollectorsStillReport) {
   EXPECT_NE(text.find("cgio_scrape_errors_total{collector=\"good\"} 0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cgio_scrape_duration_seconds{collector=\"good\"}"), std::string::npos);
   EXPECT_NE(text.find("cgio_bpf_map_entries{map=\"good\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("cgio_bpf_map_capacity{map=\"good\"} 512\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("cgio_bpf_map_capacity{map=\"broken\"}"), std::string::npos) << "a failed collector's";
   EXPECT_NE(text.find("cgio_unresolved_cgroups{collector=\"good\"} 0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cgio_build_info{revision="), std::string::npos);
   // Every family once.
