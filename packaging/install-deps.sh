@@ -47,6 +47,7 @@ tests=(
   systemd                                  # unit.systemd_unit: systemd-analyze verify and security (not started)
   apache2-utils                            # e2e.web_robustness: ab; e2e.prometheus_tls: htpasswd (bcrypt)
   openssl                                  # e2e.prometheus_tls: the test CA and certificates
+  jsonnet python3                          # dashboards/: rendering (generate.sh), the lint, e2e.fleet
   fio nginx e2fsprogs strace jq            # e2e.real_tools: fio's engines on tmpfs and a loop-mounted
                                            # ext4, nginx sendfile, cp checked against strace, fio's JSON
                                            # (where an init system runs, Debian's nginx package also
