@@ -144,9 +144,23 @@ TlsContexts::Stamp stat_file(const std::string& path) {
   return {st.st_dev, st.st_ino, st.st_size, st.st_mtim};
 }
 
+// OpenSSL would block in read(2) on a FIFO and read a device for ever: a
+// named file that is not a regular file is an error before OpenSSL opens it.
+// (A missing file is left to OpenSSL, whose message says so.)
+Result<void> check_regular(std::string_view field, const std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return {};
+  return bad_input("tls_server_config." + std::string(field) + ": " + path + " is not a regular file");
+}
+
 }  // namespace
 
 Result<std::shared_ptr<ssl::context>> build_tls_context(const TlsServerConfig& c) {
+  for (const auto& [field, path] : {std::pair<std::string_view, const std::string&>{"cert_file", c.cert_file},
+                                    {"key_file", c.key_file},
+                                    {"client_ca_file", c.client_ca_file}}) {
+    if (auto ok = check_regular(field, path); !ok) return ok.error();
+  }
   ERR_clear_error();
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* ctx = context->native_handle();

@@ -1,5 +1,8 @@
 #include "web/web_config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -337,12 +340,33 @@ Result<WebConfig> parse_web_config(std::string_view yaml, const std::string& bas
 
 Result<WebConfig> load_web_config(const std::string& path) {
   const std::string where = "web config " + path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return errno_error(where, errno, ErrorKind::bad_input);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return errno_error(where, errno, ErrorKind::bad_input);
-  auto config = parse_web_config(text.str(), std::filesystem::path(path).parent_path().string());
+  // O_NONBLOCK: a FIFO named by mistake must not hang start-up in open(2).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return errno_error(where, errno, ErrorKind::bad_input);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return errno_error(where, errno, ErrorKind::bad_input);
+  // A directory, a device (/dev/zero never ends) or a FIFO is a mistake, not
+  // an empty configuration.
+  if (!S_ISREG(st.st_mode)) return bad_input(where + ": not a regular file");
+  if (st.st_size > kMaxWebConfigBytes) {
+    return bad_input(where + ": " + std::to_string(st.st_size) + " bytes, more than a web config can be (" +
+                     std::to_string(kMaxWebConfigBytes) + ")");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_error(where, errno, ErrorKind::bad_input);
+    if (n == 0) break;  // shrank while read: parse what is there
+    got += static_cast<size_t>(n);
+  }
+  text.resize(got);
+  auto config = parse_web_config(text, std::filesystem::path(path).parent_path().string());
   if (!config) return std::move(config).error().context(where);
   return config;
 }

@@ -42,7 +42,11 @@ struct WebConfig {
   bool http2 = true;
 };
 
-// Reads and checks the file. Errors are one line:
+// A web config larger than this is refused (exporter-toolkit files are a
+// few hundred bytes; this bounds what a wrong path can make us read).
+inline constexpr long kMaxWebConfigBytes = 1 << 20;
+
+// Reads and checks the file, which must be a regular file. Errors are one line:
 //   web config <path>: <field>: <what is wrong>
 Result<WebConfig> load_web_config(const std::string& path);
 // The same for text; relative file names resolve against `base_dir`. Errors

@@ -4,6 +4,7 @@
 #include "web/web_config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -202,6 +203,34 @@ TEST(WebConfig, LoadNamesTheFile) {
   auto ok = load_web_config(path);
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->tls->key_file, dir.path() + "/server.key");
+}
+
+// A directory, a device that never ends and a FIFO with no writer are each
+// an error at once, never an empty configuration or a hang.
+TEST(WebConfig, ANonRegularFileIsAnError) {
+  CertDir dir;
+  auto directory = load_web_config(dir.path());
+  ASSERT_FALSE(directory);
+  EXPECT_EQ(directory.error().message, "web config " + dir.path() + ": not a regular file");
+  EXPECT_EQ(directory.error().kind, ErrorKind::bad_input);
+  auto zero = load_web_config("/dev/zero");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message, "web config /dev/zero: not a regular file");
+  const std::string fifo = dir.path() + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto pipe = load_web_config(fifo);
+  ASSERT_FALSE(pipe);
+  EXPECT_EQ(pipe.error().message, "web config " + fifo + ": not a regular file");
+  // The files it names, likewise (OpenSSL would block on the FIFO).
+  auto named = parse("tls_server_config:\n  cert_file: fifo\n  key_file: server.key\n", dir);
+  ASSERT_FALSE(named);
+  EXPECT_EQ(named.error().message, "tls_server_config.cert_file: " + fifo + " is not a regular file");
+  const std::string big = dir.path() + "/big.yml";
+  std::ofstream(big) << std::string(kMaxWebConfigBytes + 1, '#');
+  auto large = load_web_config(big);
+  ASSERT_FALSE(large);
+  EXPECT_EQ(large.error().message, "web config " + big + ": " + std::to_string(kMaxWebConfigBytes + 1) +
+                                       " bytes, more than a web config can be (1048576)");
 }
 
 // Every fixture through both parsers. valid_* and invalid_* must get the
