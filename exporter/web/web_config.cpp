@@ -10,11 +10,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
-#include <sstream>
 #include <string>
 
+#include "util/bpf_handles.h"
 #include "web/tls_context.h"
 
 namespace cgio {
@@ -341,14 +340,10 @@ Result<WebConfig> parse_web_config(std::string_view yaml, const std::string& bas
 Result<WebConfig> load_web_config(const std::string& path) {
   const std::string where = "web config " + path;
   // O_NONBLOCK: a FIFO named by mistake must not hang start-up in open(2).
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return errno_error(where, errno, ErrorKind::bad_input);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) return errno_error(where, errno, ErrorKind::bad_input);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return errno_error(where, errno, ErrorKind::bad_input);
+  if (::fstat(fd.get(), &st) != 0) return errno_error(where, errno, ErrorKind::bad_input);
   // A directory, a device (/dev/zero never ends) or a FIFO is a mistake, not
   // an empty configuration.
   if (!S_ISREG(st.st_mode)) return bad_input(where + ": not a regular file");
@@ -359,7 +354,7 @@ Result<WebConfig> load_web_config(const std::string& path) {
   std::string text(static_cast<size_t>(st.st_size), '\0');
   size_t got = 0;
   while (got < text.size()) {
-    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return errno_error(where, errno, ErrorKind::bad_input);
     if (n == 0) break;  // shrank while read: parse what is there
