@@ -5,16 +5,20 @@
 #   packaging/install-deps.sh --test   also what the test suite needs
 #   packaging/install-deps.sh --bench  also what the benchmarks need (bpftrace,
 #                                      and GoogleTest to configure the tests tree)
+#   packaging/install-deps.sh --package  also what packaging/build-deb.sh and
+#                                      build-image.sh need (--test includes it)
 # The options combine: tests/run.sh passes both, since ctest runs bench.smoke.
 set -euo pipefail
 
 want_tests=0
 want_bench=0
+want_package=0
 for arg in "$@"; do
   case "$arg" in
     --test) want_tests=1 ;;
     --bench) want_bench=1 ;;
-    *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
+    --package) want_package=1 ;;
+    *) echo "usage: $0 [--test] [--bench] [--package]" >&2; exit 2 ;;
   esac
 done
 if [ "$(id -u)" -ne 0 ]; then
@@ -53,6 +57,12 @@ tests=(
                                            # (where an init system runs, Debian's nginx package also
                                            # starts a server on :80; the test runs its own)
 )
+package=(
+  dpkg-dev debhelper help2man              # packaging/build-deb.sh: dpkg-buildpackage, dh, the man page
+  lintian                                  # package.deb: the package is lintian clean
+  mmdebstrap                               # package.deb, build-image.sh: Debian roots from the archive
+  podman runc                              # build-image.sh: the image
+)
 bench=(
   googletest libgtest-dev                  # the tests tree, where the benchmarks live
   bpftrace                                 # the reference the overhead is compared with (0.17)
@@ -62,7 +72,8 @@ bench=(
 
 apt-get update
 packages=("${build[@]}")
-[ "$want_tests" = 1 ] && packages+=("${tests[@]}")
+[ "$want_tests" = 1 ] && packages+=("${tests[@]}" "${package[@]}")
+[ "$want_package" = 1 ] && packages+=("${package[@]}")
 [ "$want_bench" = 1 ] && packages+=("${bench[@]}")
 apt-get install -y --no-install-recommends "${packages[@]}"
 
